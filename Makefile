@@ -1,0 +1,38 @@
+# Two commands set everything up: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The first Python 3.12+ on PATH, else the newest 3.12+ that pyenv ships.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	  && { command -v $$p; exit; }; done; \
+	  root=$${PYENV_ROOT:-$$HOME/.pyenv}; \
+	  for v in $$(ls -r $$root/versions 2>/dev/null | grep -E '^3\.(1[2-9])\.[0-9]+$$'); do \
+	  echo $$root/versions/$$v/bin/python3; exit; done)
+
+.PHONY: venv demo test lint bench figures clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python 3.12+ found on PATH or in pyenv" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/escalation run scenarios/june2020.toml --seed 7 --out out/june2020
+
+test: $(STAMP)
+	$(BIN)/ruff check sim tests
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests
+	$(BIN)/ruff format --check sim tests
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

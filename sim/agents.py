@@ -1,0 +1,363 @@
+"""The four kinds of actors: Iran, the militia groups, the United States, the Iraqi government.
+
+Each agent's ``step`` picks today's action; choices among options are noisy best responses (logit
+quantal response, `logit_choice`). Every number an agent uses comes from its scenario table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.ladder import Rung
+from sim.scenario import Government as GovernmentParams
+from sim.scenario import Iran as IranParams
+from sim.scenario import Militia as MilitiaParams
+from sim.scenario import Site
+
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
+
+
+def logit_choice(rng: np.random.Generator, utilities: list[float], rationality: float) -> int:
+    """Index drawn with probability proportional to ``exp(rationality * utility)``."""
+    top = max(utilities)
+    weights = [math.exp(rationality * (u - top)) for u in utilities]
+    draw = rng.random() * sum(weights)
+    for index, weight in enumerate(weights):
+        draw -= weight
+        if draw < 0:
+            return index
+    return len(weights) - 1
+
+
+def lethality(rockets: float, site_defence: float, kill_prob_per_rocket: float) -> float:
+    """Chance that a salvo of ``rockets`` kills at least one American at a site."""
+    return 1.0 - (1.0 - kill_prob_per_rocket * (1.0 - site_defence)) ** rockets
+
+
+@dataclass
+class Attack:
+    """One militia attack (or Iranian missile strike) and what it caused."""
+
+    day: int
+    attacker: str
+    site: str
+    rockets: int
+    us_killed: int
+    iraqi_casualties: int
+    rung: Rung
+    answered: bool = False
+
+
+class Iran(mesa.Agent):
+    """IRGC-Quds Force: sets how far up the ladder its proxies may go and learns US resolve."""
+
+    model: EscalationModel
+
+    def __init__(self, model: EscalationModel, params: IranParams):
+        super().__init__(model)
+        self.params = params
+        self.alpha = params.resolve_prior_alpha
+        self.beta = params.resolve_prior_beta
+        self.ceiling = Rung.HARASSING_FIRE
+        self.red_line_crossed = params.red_line_crossed
+        self.rung = Rung.TALKS
+
+    @property
+    def resolve(self) -> float:
+        """Posterior mean of the chance that the US answers an attack (Beta-Bernoulli)."""
+        return self.alpha / (self.alpha + self.beta)
+
+    def step(self) -> None:
+        """Strike directly if Iran's red line was crossed; review the proxy ceiling weekly."""
+        self.rung = Rung.TALKS
+        if self.red_line_crossed:
+            self.red_line_crossed = False
+            if self.model.rng.random() < self.params.direct_response_prob:
+                self.model.iranian_missile_strike()
+                self.rung = Rung.STATE_ON_STATE
+        if (self.model.day - 1) % self.params.review_interval_days == 0:
+            self.ceiling = self.choose_ceiling()
+
+    def choose_ceiling(self) -> Rung:
+        """Logit choice of the proxies' ceiling: pressure on the US against expected retaliation."""
+        rules = self.model.scenario.config.militia_rules
+        value = self.params.withdrawal_value
+        if self.model.dialogue_is_salient(self.params.dialogue_window_days):
+            value *= 1.0 + self.params.dialogue_boost
+        options = (
+            (Rung.THREATS, 0.0),
+            (Rung.HARASSING_FIRE, rules.light_salvo_mean),
+            (Rung.US_CASUALTIES, rules.heavy_salvo_mean),
+        )
+        defence = self.model.mean_defence()
+        utilities = [
+            value * rockets / rules.heavy_salvo_mean
+            - self.params.retaliation_cost
+            * self.resolve
+            * lethality(rockets, defence, rules.us_kill_prob_per_rocket)
+            for _, rockets in options
+        ]
+        return options[logit_choice(self.model.rng, utilities, self.params.rationality)][0]
+
+    def observe(self, attack: Attack) -> None:
+        """Update the belief in US resolve from whether an attack was answered."""
+        weight = self.params.learning_rate
+        if attack.answered:
+            self.alpha += weight
+        else:
+            self.beta += weight
+
+    def observe_threat(self, credibility: float) -> None:
+        """A US deterrent threat counts as a fraction of an answered attack."""
+        self.alpha += self.params.learning_rate * credibility
+
+
+class MilitiaGroup(mesa.Agent):
+    """An Iran-backed militia: decides whether, where and how hard to attack."""
+
+    model: EscalationModel
+
+    def __init__(self, model: EscalationModel, params: MilitiaParams):
+        super().__init__(model)
+        self.name = params.name
+        self.capability = params.capability
+        self.loyalty = params.loyalty_to_iran
+        self.autonomy = params.autonomy
+        self.restraint = params.restraint
+        self.rung = Rung.TALKS
+        self.attacks = 0
+
+    def step(self) -> None:
+        """Choose among standing down, threatening, or a light or heavy salvo at a US site."""
+        model = self.model
+        rules = model.scenario.config.militia_rules
+        self.capability = min(1.0, self.capability + rules.capability_recovery_per_day)
+        self.rung = Rung.TALKS
+        if self.capability < rules.min_capability:
+            return
+        options = self.options()
+        choice = options[logit_choice(model.rng, [u for *_, u in options], rules.rationality)]
+        kind, site, rockets_mean, _ = choice
+        if kind == "threat":
+            self.rung = Rung.THREATS
+        elif kind == "attack":
+            rockets = 1 + int(model.rng.poisson(rockets_mean - 1.0))
+            attack = model.resolve_attack(self.name, site.name, rockets)
+            self.rung = attack.rung
+            self.attacks += 1
+
+    def options(self) -> list[tuple[str, Site | None, float, float]]:
+        """(kind, site, mean rockets, utility) for each option open today."""
+        model = self.model
+        rules = model.scenario.config.militia_rules
+        ceiling = model.iran.ceiling
+        resolve = model.iran.resolve
+        enforcement = model.government.effective_enforcement
+        options: list[tuple[str, Site | None, float, float]] = [
+            ("quiet", None, 0.0, 0.0),
+            ("threat", None, 0.0, rules.threat_gain),
+        ]
+        obedience = self.loyalty * (1.0 - self.autonomy)
+        for site in model.occupied_sites():
+            defence = model.defence[site.name]
+            for rockets, intended in (
+                (rules.light_salvo_mean, Rung.HARASSING_FIRE),
+                (rules.heavy_salvo_mean, Rung.US_CASUALTIES),
+            ):
+                intensity = rockets / rules.heavy_salvo_mean
+                utility = (
+                    rules.attack_propensity
+                    + rules.attack_gain * site.symbolic_value * self.capability * intensity
+                    - rules.restraint_weight * self.restraint
+                    - rules.access_weight * (1.0 - site.militia_access)
+                    - rules.retaliation_fear
+                    * resolve
+                    * lethality(rockets, defence, rules.us_kill_prob_per_rocket)
+                    - rules.enforcement_fear * enforcement
+                    - (rules.ceiling_violation_cost * obedience if intended > ceiling else 0.0)
+                )
+                options.append(("attack", site, rockets, utility))
+        return options
+
+    def weaken(self, fraction: float) -> None:
+        """Lose a fraction of capability (US strike, government raid)."""
+        self.capability *= 1.0 - fraction
+
+
+class UnitedStates(mesa.Agent):
+    """US forces: red-line retaliation, deterrent threats, force protection, drawdown."""
+
+    model: EscalationModel
+
+    def __init__(self, model: EscalationModel):
+        super().__init__(model)
+        self.params = model.scenario.config.us
+        self.rung = Rung.TALKS
+        self.retaliations = 0
+        self.drawdown_planned = False
+        self.no_retreat_until = -1
+        self.pressure = 0.0
+
+    def step(self) -> None:
+        """Answer today's attacks, harden struck sites, then draw down if allowed."""
+        model = self.model
+        self.rung = Rung.TALKS
+        attacks = model.attacks_today
+        decay = 0.5 ** (1.0 / self.params.pressure_half_life_days)
+        self.pressure = self.pressure * decay + len(attacks)
+        for attack in attacks:
+            self.harden(attack.site)
+            self.respond(attack)
+        if attacks and self.rung == Rung.TALKS and model.rng.random() < self.params.threat_prob:
+            self.rung = Rung.THREATS
+            model.iran.observe_threat(self.params.threat_credibility)
+        self.draw_down()
+
+    def respond(self, attack: Attack) -> None:
+        """The red-line rule: retaliate for Americans killed, by the policy's rung."""
+        model = self.model
+        if self.params.policy == "never":
+            return
+        if attack.attacker == "Iran":
+            if attack.us_killed and model.rng.random() < self.params.retaliation_prob:
+                attack.answered = True
+                self.rung = max(self.rung, Rung.OPEN_WAR)
+                self.no_retreat_until = model.day + self.params.no_retreat_days
+            return
+        chance = (
+            self.params.retaliation_prob
+            if attack.us_killed
+            else self.params.nonlethal_retaliation_prob
+        )
+        if model.rng.random() >= chance:
+            return
+        attack.answered = True
+        self.retaliations += 1
+        self.no_retreat_until = model.day + self.params.no_retreat_days
+        model.government.on_us_strike()
+        cut = self.params.strike_capability_cut
+        if self.params.policy == "proportionate":
+            model.militia(attack.attacker).weaken(cut)
+            self.rung = max(self.rung, Rung.STRIKES_ON_MILITIAS)
+            return
+        model.militia(attack.attacker).weaken(min(1.0, cut * self.params.disproportionate_factor))
+        hits_iranians = (
+            self.params.policy == "escalation_dominance"
+            or model.rng.random() < self.params.iranian_casualty_prob
+        )
+        if hits_iranians:
+            model.iran.red_line_crossed = True
+            self.rung = max(self.rung, Rung.STRIKES_ON_IRANIANS)
+        else:
+            self.rung = max(self.rung, Rung.STRIKES_ON_MILITIAS)
+
+    def harden(self, site_name: str) -> None:
+        """Force protection: each attack closes part of the gap to the best defence."""
+        gap = self.params.max_defence - self.model.defence[site_name]
+        self.model.defence[site_name] += self.params.force_protection_gain * max(gap, 0.0)
+
+    def draw_down(self) -> None:
+        """Withdraw troops: the planned rate, sped up by attacks and a host request."""
+        model = self.model
+        if model.day <= self.no_retreat_until:
+            return
+        request = model.government.requested_withdrawal
+        if request:
+            floor = 0.0
+        elif self.drawdown_planned:
+            floor = float(self.params.drawdown_target)
+        else:
+            return
+        multiplier = (
+            1.0 + self.params.pressure_weight * self.pressure + self.params.request_weight * request
+        )
+        rate = self.params.planned_drawdown_per_week / 7.0 * multiplier
+        model.withdraw(min(rate, model.troops - floor))
+
+
+class IraqiGovernment(mesa.Agent):
+    """The al-Kadhimi government: raids on militias, the dialogue, withdrawal demands."""
+
+    model: EscalationModel
+
+    def __init__(self, model: EscalationModel, params: GovernmentParams):
+        super().__init__(model)
+        self.params = params
+        self.enforcement = params.enforcement
+        self.capital = params.political_capital
+        self.credibility = params.credibility
+        self.grievance = params.grievance
+        self.requested_withdrawal = False
+        self.fallen = False
+        self.rung = Rung.TALKS
+        self.raids = 0
+
+    @property
+    def effective_enforcement(self) -> float:
+        """Enforcement the militias must reckon with: capacity backed by credibility."""
+        return 0.0 if self.fallen else self.enforcement * self.credibility
+
+    def step(self) -> None:
+        """Lose credibility for today's attacks, then talk, raid or demand a timetable."""
+        params = self.params
+        model = self.model
+        self.rung = Rung.TALKS
+        self.capital = min(1.0, self.capital + params.capital_regen_per_day)
+        self.grievance *= 0.5 ** (1.0 / params.grievance_half_life_days)
+        self.credibility -= params.attack_credibility_loss * len(model.attacks_today)
+        if self.credibility < params.credibility:  # recovers slowly towards its starting level
+            gap = params.credibility - self.credibility
+            self.credibility += min(params.credibility_recovery_per_day, gap)
+        self.credibility = max(0.0, self.credibility)
+        if self.fallen:
+            return
+        if self.credibility < params.collapse_threshold:
+            self.fallen = True
+            model.government_fell_day = model.day
+            return
+        target = model.most_active_militia()
+        success = self.raid_success_prob(target)
+        options = [(Rung.TALKS, 0.0)]
+        if self.capital >= params.raid_cost and target is not None:
+            pressure = model.us.pressure
+            raid_utility = (
+                params.raid_value * pressure * success - params.raid_failure_fear * (1 - success)
+            )
+            options.append((Rung.COERCION, raid_utility))
+        if not self.requested_withdrawal:
+            options.append((Rung.DEMANDS, params.demand_value * (self.grievance - params.demand_threshold)))
+        choice = options[logit_choice(model.rng, [u for _, u in options], params.rationality)][0]
+        if choice == Rung.COERCION:
+            self.raid(target, success)
+        elif choice == Rung.DEMANDS:
+            self.requested_withdrawal = True
+        self.rung = choice
+
+    def raid_success_prob(self, target: MilitiaGroup | None) -> float:
+        """Chance a raid holds: enforcement against the target's armed resistance."""
+        if target is None:
+            return 0.0
+        return self.enforcement * (1.0 - self.params.militia_resistance * target.capability)
+
+    def raid(self, target: MilitiaGroup, success_prob: float) -> None:
+        """Raid and arrest (as on 25-26 June 2020): weakens the group or backfires."""
+        params = self.params
+        self.capital -= params.raid_cost
+        self.raids += 1
+        if self.model.rng.random() < success_prob:
+            target.weaken(params.raid_capability_cut)
+            self.credibility = min(1.0, self.credibility + params.raid_success_credibility_gain)
+        else:
+            self.credibility = max(0.0, self.credibility - params.raid_failure_credibility_loss)
+            target.restraint = max(0.0, target.restraint - params.backlash_restraint_loss)
+
+    def on_us_strike(self) -> None:
+        """A US strike on Iraqi soil costs sovereignty credibility and feeds grievance."""
+        self.credibility = max(0.0, self.credibility - self.params.strike_sovereignty_loss)
+        self.grievance += self.params.grievance_per_strike

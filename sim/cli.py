@@ -1,0 +1,112 @@
+"""The `escalation` command line.
+
+Bad input (a scenario or experiment that does not validate, a missing file) exits with code 2 and
+one line naming the file, the field and the problem; internal errors exit with code 1.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.io import atomic_write, atomic_write_json
+from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
+
+app = typer.Typer(
+    help="Agent-based simulation of escalation and deterrence in Iraq, 2020.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line and return the bad-input exit (code 2) to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for timeseries.csv, summary.json.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Override the horizon (days).")] = None,
+) -> None:
+    """Run one scenario; print its summary and write the daily series and outcomes."""
+    from sim.run import simulate
+    from sim.scenario import apply_overrides
+
+    try:
+        config = load_scenario(scenario)
+        if days is not None:
+            config = apply_overrides(config, {"horizon_days": days}, "--days")
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+    result = simulate(config, seed, series=out is not None)
+    summary = {"scenario": str(scenario), "name": config.name, "seed": seed, **result.outcomes}
+    if out is not None:
+        atomic_write(out / "timeseries.csv", lambda tmp: result.series.to_csv(tmp, index=False))
+        atomic_write_json(out / "summary.json", summary)
+    typer.echo(format_summary(summary))
+    if out is not None:
+        typer.echo(f"wrote {out / 'timeseries.csv'} and {out / 'summary.json'}")
+
+
+def format_summary(summary: dict) -> str:
+    """The headline outcomes as a two-column table."""
+    def show(value: object) -> str:
+        return "censored" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    rows = [
+        ("scenario", f"{summary['name']} ({summary['scenario']}), seed {summary['seed']}"),
+        ("days simulated", show(summary["horizon_days"])),
+        ("drawdown day", show(summary["drawdown_day"])),
+        ("withdrawal day", show(summary["withdrawal_day"])),
+        ("red line crossed", show(summary["redline_crossed"])),
+        ("first US casualty day", "none" if summary["first_us_casualty_day"] is None
+         else show(summary["first_us_casualty_day"])),
+        ("US killed", show(summary["us_killed"])),
+        ("highest rung", f"{summary['max_rung']} ({summary['max_rung_label']})"),
+        ("militia attacks", show(summary["n_attacks"])),
+        ("US retaliations", show(summary["us_retaliations"])),
+        ("government credibility", show(summary["government_credibility_final"])),
+        ("Iran's belief in US resolve", show(summary["iran_belief_us_resolve_final"])),
+    ]  # fmt: skip
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to validate.")],
+) -> None:
+    """Validate scenario files without running them."""
+    problems = 0
+    for path in files:
+        try:
+            load_scenario(path)
+        except ScenarioError as error:
+            typer.echo(f"error: {error}", err=True)
+            problems += 1
+        else:
+            typer.echo(f"ok: {path}")
+    if problems:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format."""
+    typer.echo(json.dumps(scenario_json_schema(), indent=2, sort_keys=True))
+
+
+def main() -> None:
+    """Entry point of the `escalation` console script."""
+    app(prog_name="escalation")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
