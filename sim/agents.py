@@ -82,7 +82,10 @@ class Iran(mesa.Agent):
                 self.model.iranian_missile_strike()
                 self.rung = Rung.STATE_ON_STATE
         if (self.model.day - 1) % self.params.review_interval_days == 0:
-            self.ceiling = self.choose_ceiling()
+            ceiling = self.choose_ceiling()
+            if ceiling != self.ceiling:
+                self.model.note("Iran", f"proxies may now go up to: {ceiling.label}")
+            self.ceiling = ceiling
 
     def choose_ceiling(self) -> Rung:
         """Logit choice of the proxies' ceiling: pressure on the US against expected retaliation."""
@@ -146,6 +149,7 @@ class MilitiaGroup(mesa.Agent):
         kind, site, rockets_mean, _ = choice
         if kind == "threat":
             self.rung = Rung.THREATS
+            model.note(self.name, "threatens US forces")
         elif kind == "attack":
             rockets = 1 + int(model.rng.poisson(rockets_mean - 1.0))
             attack = model.resolve_attack(self.name, site.name, rockets)
@@ -216,6 +220,7 @@ class UnitedStates(mesa.Agent):
             self.respond(attack)
         if attacks and self.rung == Rung.TALKS and model.rng.random() < self.params.threat_prob:
             self.rung = Rung.THREATS
+            model.note("US", "issues a deterrent threat")
             model.iran.observe_threat(self.params.threat_credibility)
         self.draw_down()
 
@@ -228,6 +233,7 @@ class UnitedStates(mesa.Agent):
             if attack.us_killed and model.rng.random() < self.params.retaliation_prob:
                 attack.answered = True
                 self.rung = max(self.rung, Rung.OPEN_WAR)
+                model.note("US", "strikes Iran: open war")
                 self.no_retreat_until = model.day + self.params.no_retreat_days
             return
         chance = (
@@ -242,6 +248,7 @@ class UnitedStates(mesa.Agent):
         self.no_retreat_until = model.day + self.params.no_retreat_days
         model.government.on_us_strike()
         cut = self.params.strike_capability_cut
+        model.note("US", f"retaliates for the attack by {attack.attacker}")
         if self.params.policy == "proportionate":
             model.militia(attack.attacker).weaken(cut)
             self.rung = max(self.rung, Rung.STRIKES_ON_MILITIAS)
@@ -254,6 +261,7 @@ class UnitedStates(mesa.Agent):
         if hits_iranians:
             model.iran.red_line_crossed = True
             self.rung = max(self.rung, Rung.STRIKES_ON_IRANIANS)
+            model.note("US", "strike kills Iranian personnel: Iran's red line crossed")
         else:
             self.rung = max(self.rung, Rung.STRIKES_ON_MILITIAS)
 
@@ -320,6 +328,7 @@ class IraqiGovernment(mesa.Agent):
         if self.credibility < params.collapse_threshold:
             self.fallen = True
             model.government_fell_day = model.day
+            model.note("Government", "loses its hold: the government falls")
             return
         target = model.most_active_militia()
         success = self.raid_success_prob(target)
@@ -337,6 +346,7 @@ class IraqiGovernment(mesa.Agent):
             self.raid(target, success)
         elif choice == Rung.DEMANDS:
             self.requested_withdrawal = True
+            model.note("Government", "demands a timetable for US withdrawal")
         self.rung = choice
 
     def raid_success_prob(self, target: MilitiaGroup | None) -> float:
@@ -353,7 +363,9 @@ class IraqiGovernment(mesa.Agent):
         if self.model.rng.random() < success_prob:
             target.weaken(params.raid_capability_cut)
             self.credibility = min(1.0, self.credibility + params.raid_success_credibility_gain)
+            self.model.note("Government", f"raid on {target.name} succeeds")
         else:
+            self.model.note("Government", f"raid on {target.name} fails; detainees released")
             self.credibility = max(0.0, self.credibility - params.raid_failure_credibility_loss)
             target.restraint = max(0.0, target.restraint - params.backlash_restraint_loss)
 

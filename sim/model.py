@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from datetime import date, timedelta
 from typing import Any
 
@@ -53,6 +54,7 @@ class EscalationModel(mesa.Model):
         self.drawdown_day: int | None = None
         self.withdrawal_day: int | None = None
         self.government_fell_day: int | None = None
+        self.event_log: list[tuple[int, str, str]] | None = [] if record else None
         self.dialogue_days = [self.day_of(e.date) for e in config.events if e.kind == "dialogue"]
 
         self.iran = Iran(self, config.iran)
@@ -97,6 +99,7 @@ class EscalationModel(mesa.Model):
         for event in self.scenario.config.events:
             if self.day_of(event.date) != coming:
                 continue
+            self.note("Calendar", event.label or event.kind)
             match event.kind:
                 case "dialogue":
                     self.us.drawdown_planned = True
@@ -164,6 +167,10 @@ class EscalationModel(mesa.Model):
         self.iraqi_casualties += iraqi
         if us_killed and self.first_us_casualty_day is None:
             self.first_us_casualty_day = self.day
+        if self.event_log is not None:
+            harm = f"{us_killed} Americans killed" if us_killed else "no Americans killed"
+            extra = f", {iraqi} Iraqi casualties" if iraqi else ""
+            self.note(attacker, f"{rockets} rockets/missiles at {site_name}: {harm}{extra}")
         return attack
 
     def iranian_missile_strike(self) -> Attack:
@@ -249,8 +256,13 @@ class EscalationModel(mesa.Model):
             "attack_pressure": lambda m: m.us.pressure,
         }
         for name in (m.name for m in self.militias):
-            reporters[f"rung:{name}"] = [_militia_rung, [name]]
+            reporters[f"rung:{name}"] = partial(_militia_rung, name=name)
         return reporters
+
+    def note(self, actor: str, text: str) -> None:
+        """Add a line to the event log (kept only when recording)."""
+        if self.event_log is not None:
+            self.event_log.append((self.day, actor, text))
 
     def collect(self) -> None:
         """Record today's state, if recording."""
