@@ -6,6 +6,7 @@ one line naming the file, the field and the problem; internal errors exit with c
 
 import json
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -34,25 +35,51 @@ def run(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for timeseries.csv, summary.json.")] = None,
     days: Annotated[int | None, typer.Option(min=1, help="Override the horizon (days).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a scenario field: PATH=VALUE (repeatable)."),
+    ] = None,
 ) -> None:
     """Run one scenario; print its summary and write the daily series and outcomes."""
     from sim.run import simulate
     from sim.scenario import apply_overrides
 
+    overrides = parse_assignments(set_ or [])
+    if days is not None:
+        overrides["horizon_days"] = days
     try:
-        config = load_scenario(scenario)
-        if days is not None:
-            config = apply_overrides(config, {"horizon_days": days}, "--days")
+        config = apply_overrides(load_scenario(scenario), overrides, "--set")
     except ScenarioError as error:
         raise fail(str(error)) from None
     result = simulate(config, seed, series=out is not None)
-    summary = {"scenario": str(scenario), "name": config.name, "seed": seed, **result.outcomes}
+    summary = {
+        "scenario": str(scenario),
+        "name": config.name,
+        "seed": seed,
+        "overrides": overrides,
+        **result.outcomes,
+    }
     if out is not None:
         atomic_write(out / "timeseries.csv", lambda tmp: result.series.to_csv(tmp, index=False))
         atomic_write_json(out / "summary.json", summary)
     typer.echo(format_summary(summary))
     if out is not None:
         typer.echo(f"wrote {out / 'timeseries.csv'} and {out / 'summary.json'}")
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, object]:
+    """``PATH=VALUE`` pairs; values read as TOML (``0.5``, ``true``), else as plain strings."""
+    overrides: dict[str, object] = {}
+    for assignment in assignments:
+        path, sep, text = assignment.partition("=")
+        if not sep or not path.strip():
+            raise fail(f"--set: {assignment!r}: expected PATH=VALUE")
+        try:
+            value = tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        overrides[path.strip()] = value
+    return overrides
 
 
 def format_summary(summary: dict) -> str:

@@ -84,7 +84,7 @@ class Iran(Strict):
     resolve_prior_beta: Positive = 2.0
     learning_rate: NonNegative = 0.5
     withdrawal_value: NonNegative = 1.0
-    retaliation_cost: NonNegative = 6.0
+    retaliation_cost: NonNegative = 20.0
     rationality: Positive = 3.0
     review_interval_days: Annotated[int, Field(ge=1)] = 7
     dialogue_window_days: Annotated[int, Field(ge=0)] = 10
@@ -376,7 +376,7 @@ def apply_overrides(
     """
     if not overrides:
         return config
-    data = config.model_dump(mode="python")
+    data = config.model_dump(mode="json")
     for path, value in overrides.items():
         try:
             _set_path(data, path.split("."), value, path)
@@ -387,7 +387,7 @@ def apply_overrides(
 
 def field_exists(path: str, config: ScenarioConfig | None = None) -> bool:
     """Whether a dotted path names a scenario field (checked against ``config``)."""
-    data = (config or ScenarioConfig()).model_dump(mode="python")
+    data = (config or ScenarioConfig()).model_dump(mode="json")
     try:
         _set_path(data, path.split("."), None, path)
     except KeyError:

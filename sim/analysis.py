@@ -1,0 +1,508 @@
+"""Statistics behind the figures, computed from a sweep's output folder.
+
+A sweep folder holds `runs.parquet` (one row per run), an optional `series.parquet` (one row per
+run and day) and `manifest.json`. Everything here is pure: tables in, tables out, no plotting.
+Survival estimates treat a run that never draws down as right-censored at its horizon.
+"""
+
+import itertools
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+REQUIRED_COLUMNS = ("run_id", "status", "drawdown_day", "drawdown_censored", "redline_crossed")
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+MAX_LEVELS = 8  # a numeric parameter with more distinct values is binned for heat maps
+HEAT_BINS = 5
+
+
+class SweepError(Exception):
+    """A sweep folder or an option that cannot be analysed; str() is `source: problem`."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A swept parameter: its dotted scenario path and whether its values are numbers."""
+
+    name: str
+    numeric: bool
+    levels: tuple = ()
+
+
+@dataclass
+class Sweep:
+    """A sweep's runs, daily series (if recorded) and manifest."""
+
+    folder: Path
+    runs: pd.DataFrame
+    series: pd.DataFrame | None
+    manifest: dict[str, Any]
+    parameters: list[Parameter] = field(default_factory=list)
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """The runs that finished without error."""
+        return self.runs[self.runs["status"] == "ok"]
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("experiment") or self.manifest.get("name") or self.folder.name)
+
+    @property
+    def design(self) -> str:
+        return str(self.manifest.get("design", ""))
+
+    @property
+    def horizon(self) -> int:
+        if "horizon_days" in self.runs:
+            return int(self.runs["horizon_days"].max())
+        return int(self.manifest["horizon_days"])
+
+    def parameter(self, name: str, option: str) -> Parameter:
+        """The swept parameter called ``name``, or a SweepError naming ``option``."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        swept = ", ".join(p.name for p in self.parameters) or "none"
+        raise SweepError(option, f"{name}: not a swept parameter (swept: {swept})")
+
+
+def load_sweep(folder: Path) -> Sweep:
+    """Read a sweep folder, checking that it holds what the analysis needs."""
+    if not folder.is_dir():
+        raise SweepError(str(folder), "no such folder")
+    runs_path = folder / "runs.parquet"
+    if not runs_path.exists():
+        raise SweepError(str(runs_path), "not found; run `escalation sweep` first")
+    manifest = read_manifest(folder / "manifest.json")
+    runs = read_parquet(runs_path)
+    for column in REQUIRED_COLUMNS:
+        if column not in runs:
+            raise SweepError(str(runs_path), f"{column}: missing column")
+    if "horizon_days" not in runs and "horizon_days" not in manifest:
+        raise SweepError(str(folder / "manifest.json"), "horizon_days: missing")
+    runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
+    series_path = folder / "series.parquet"
+    series = None
+    if series_path.exists():
+        series = read_parquet(series_path).sort_values(["run_id", "day"], kind="stable")
+        series = series.reset_index(drop=True)
+    parameters = swept_parameters(manifest, runs, runs_path)
+    return Sweep(folder, runs, series, manifest, parameters)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The sweep manifest as a dict."""
+    if not path.exists():
+        raise SweepError(str(path), "not found; run `escalation sweep` first")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SweepError(str(path), f"not valid JSON ({error})") from None
+    if not isinstance(manifest, dict):
+        raise SweepError(str(path), "not a JSON object")
+    return manifest
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file or dataset folder as a DataFrame."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise SweepError(str(path), f"cannot read Parquet ({error})") from None
+
+
+def swept_parameters(manifest: dict, runs: pd.DataFrame, source: Path) -> list[Parameter]:
+    """The manifest's parameters in order, each typed by its column in the runs table."""
+    parameters = []
+    for index, entry in enumerate(manifest.get("parameters", [])):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not name:
+            raise SweepError(f"{source.parent / 'manifest.json'}", f"parameters.{index}: no name")
+        if name not in runs:
+            raise SweepError(str(source), f"{name}: swept parameter has no column")
+        column = runs[name]
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+        declared = entry.get("values") or ()
+        levels = tuple(declared) if not numeric and declared else tuple(sorted(column.unique()))
+        parameters.append(Parameter(name, numeric, levels))
+    return parameters
+
+
+# --- survival of the US presence -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurvivalCurve:
+    """A Kaplan-Meier estimate of P(no drawdown by day t), with pointwise confidence bands."""
+
+    label: str
+    n: int
+    events: int
+    days: np.ndarray
+    survival: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    median: float
+    median_low: float
+    median_high: float
+    confidence: float
+
+
+def kaplan_meier(
+    days: np.ndarray, observed: np.ndarray, confidence: float = 0.95, label: str = ""
+) -> SurvivalCurve:
+    """Kaplan-Meier estimate (`scipy.stats.ecdf` on right-censored data), log-log bands.
+
+    ``days`` are event days where ``observed`` and censoring days elsewhere. The returned step
+    function starts at day 0 with survival 1. The median is the first day with survival <= 0.5,
+    and its interval the first days at which the upper and lower bands fall to 0.5
+    (Brookmeyer-Crowley); NaN means "not reached within the horizon".
+    """
+    days = np.asarray(days, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    sample = stats.CensoredData(uncensored=days[observed], right=days[~observed])
+    sf = stats.ecdf(sample).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = sf.confidence_interval(confidence, method="log-log")
+    survival = sf.probabilities
+    low = fill_undefined_band(band.low.probabilities, survival)
+    high = fill_undefined_band(band.high.probabilities, survival)
+    steps = np.concatenate([[0.0], sf.quantiles])
+    survival, low, high = (np.concatenate([[1.0], values]) for values in (survival, low, high))
+    return SurvivalCurve(
+        label=label,
+        n=len(days),
+        events=int(observed.sum()),
+        days=steps,
+        survival=survival,
+        low=low,
+        high=high,
+        median=first_day_at_or_below(steps, survival, 0.5),
+        median_low=first_day_at_or_below(steps, low, 0.5),
+        median_high=first_day_at_or_below(steps, high, 0.5),
+        confidence=confidence,
+    )
+
+
+def fill_undefined_band(band: np.ndarray, survival: np.ndarray) -> np.ndarray:
+    """The log-log band is undefined where survival is 0 or 1; there it equals the estimate."""
+    return np.where(np.isnan(band), survival, band)
+
+
+def first_day_at_or_below(days: np.ndarray, values: np.ndarray, level: float) -> float:
+    """The first day at which a decreasing step function is <= ``level``; NaN if never."""
+    below = np.flatnonzero(values <= level + 1e-12)
+    return float(days[below[0]]) if below.size else float("nan")
+
+
+def drawdown_times(runs: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drawdown day of each run (its horizon when censored) and whether it was observed."""
+    observed = ~runs["drawdown_censored"].astype(bool).to_numpy()
+    days = runs["drawdown_day"].astype(float).to_numpy()
+    horizons = runs["horizon_days"].to_numpy(float) if "horizon_days" in runs else horizon
+    return np.where(observed, days, horizons), observed
+
+
+def survival_curves(
+    runs: pd.DataFrame, by: Parameter | None, horizon: int, confidence: float = 0.95
+) -> list[SurvivalCurve]:
+    """One Kaplan-Meier curve per level of ``by`` (in level order), or one for all runs."""
+    groups = [("all runs", runs)] if by is None else grouped(runs, by)
+    curves = []
+    for label, group in groups:
+        days, observed = drawdown_times(group, horizon)
+        curves.append(kaplan_meier(days, observed, confidence, str(label)))
+    return curves
+
+
+def grouped(runs: pd.DataFrame, by: Parameter) -> list[tuple[Any, pd.DataFrame]]:
+    """The runs at each level of ``by`` that has any, in level order."""
+    return [(level, runs[runs[by.name] == level]) for level in by.levels if (runs[by.name] == level).any()]
+
+
+def logrank_table(runs: pd.DataFrame, by: Parameter, horizon: int) -> pd.DataFrame:
+    """Pairwise log-rank tests (`scipy.stats.logrank`) between the levels of ``by``.
+
+    p-values are two-sided; `p_bonferroni` multiplies them by the number of pairs.
+    """
+    samples = []
+    for level, group in grouped(runs, by):
+        days, observed = drawdown_times(group, horizon)
+        samples.append((str(level), stats.CensoredData(days[observed], right=days[~observed])))
+    rows = []
+    pairs = list(itertools.combinations(samples, 2))
+    for (first, x), (second, y) in pairs:
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = stats.logrank(x, y)
+        rows.append(
+            {
+                "level_a": first,
+                "level_b": second,
+                "statistic": float(result.statistic),
+                "p_value": float(result.pvalue),
+                "p_bonferroni": min(1.0, float(result.pvalue) * len(pairs)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["level_a", "level_b", "statistic", "p_value", "p_bonferroni"])
+
+
+def survival_summary(curves: list[SurvivalCurve]) -> pd.DataFrame:
+    """Runs, drawdowns and median drawdown day with its interval, one row per curve."""
+    return pd.DataFrame(
+        {
+            "level": [c.label for c in curves],
+            "runs": [c.n for c in curves],
+            "drawdowns": [c.events for c in curves],
+            "median_day": [c.median for c in curves],
+            "median_low": [c.median_low for c in curves],
+            "median_high": [c.median_high for c in curves],
+        }
+    )
+
+
+def survival_steps(curves: list[SurvivalCurve]) -> pd.DataFrame:
+    """The plotted step functions as one long table."""
+    frames = [
+        pd.DataFrame(
+            {"level": c.label, "day": c.days, "survival": c.survival, "low": c.low, "high": c.high}
+        )
+        for c in curves
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- escalation fans -----------------------------------------------------------------------------
+
+
+def fan_quantiles(
+    series: pd.DataFrame, runs: pd.DataFrame, by: Parameter | None, column: str = "system_rung"
+) -> pd.DataFrame:
+    """Quantiles of ``column`` over replicates for each day (and level of ``by``).
+
+    Rungs are ordinal, so each quantile is an observed rung (`method="nearest"`).
+    """
+    keys = ["run_id"] + ([by.name] if by else [])
+    table = series[["run_id", "day", column]].merge(runs[keys], on="run_id", validate="many_to_one")
+    groups = [("all runs", table)] if by is None else grouped(table, by)
+    frames = []
+    for level, group in groups:
+        days = group.groupby("day", sort=True)[column]
+        quantiles = {f"q{round(q * 100):02d}": days.quantile(q, interpolation="nearest") for q in FAN_QUANTILES}
+        frame = pd.DataFrame(quantiles).reset_index()
+        frame.insert(0, "level", str(level))
+        frame.insert(2, "runs", days.size().to_numpy())
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- heat maps -----------------------------------------------------------------------------------
+
+
+def parameter_levels(values: pd.Series) -> pd.Series:
+    """The values themselves if few, else equal-width bins labelled by their range."""
+    if values.nunique() <= MAX_LEVELS:
+        return values
+    bins = pd.cut(values, HEAT_BINS)
+    labels = {iv: f"{iv.left:.3g}–{iv.right:.3g}" for iv in bins.cat.categories}
+    return bins.map(labels).astype(pd.CategoricalDtype(list(labels.values()), ordered=True))
+
+
+def heatmap_table(runs: pd.DataFrame, x: str, y: str, horizon: int) -> pd.DataFrame:
+    """Per cell of (x, y): runs, P(red line crossed) and Kaplan-Meier median drawdown day."""
+    table = runs.assign(_x=parameter_levels(runs[x]), _y=parameter_levels(runs[y]))
+    rows = []
+    for (x_level, y_level), cell in table.groupby(["_x", "_y"], sort=True, observed=True):
+        days, observed = drawdown_times(cell, horizon)
+        rows.append(
+            {
+                x: x_level,
+                y: y_level,
+                "runs": len(cell),
+                "p_redline": float(cell["redline_crossed"].astype(float).mean()),
+                "median_drawdown_day": kaplan_meier(days, observed).median,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- global sensitivity --------------------------------------------------------------------------
+
+
+SOBOL_OUTCOMES = {
+    "redline_crossed": "P(red line crossed)",
+    "drawdown_day_restricted": "Drawdown day (censored = horizon)",
+    "us_killed": "US killed",
+}
+
+
+def sobol_matrices(
+    runs: pd.DataFrame, n_parameters: int, outcome: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f_A (n,), f_B (n,) and f_AB (d, n) from a Saltelli-layout table, averaging replicates."""
+    means = runs.groupby(["sobol_block", "sobol_param", "sobol_row"], sort=True)[outcome].mean()
+    f_a = block_values(means, "A", -1)
+    f_b = block_values(means, "B", -1)
+    f_ab = np.stack([block_values(means, "AB", i) for i in range(n_parameters)])
+    if not (len(f_a) == len(f_b) == f_ab.shape[1]):
+        raise SweepError("runs.parquet", "sobol: blocks A, B and AB have different row counts")
+    return f_a, f_b, f_ab
+
+
+def block_values(means: pd.Series, block: str, param: int) -> np.ndarray:
+    """The mean outcome at each row of one Saltelli block, in row order; rows must be complete."""
+    try:
+        values = means.loc[(block, param)]
+    except KeyError:
+        raise SweepError("runs.parquet", f"sobol: block {block} ({param}) has no ok runs") from None
+    rows = values.index.to_numpy()
+    if not np.array_equal(rows, np.arange(len(rows))):
+        raise SweepError("runs.parquet", f"sobol: block {block} ({param}) is missing rows")
+    return values.to_numpy(dtype=float)
+
+
+def sobol_table(
+    runs: pd.DataFrame,
+    parameters: list[str],
+    outcome: str,
+    confidence: float = 0.95,
+    n_resamples: int = 999,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """First-order and total Sobol indices of ``outcome`` with percentile-bootstrap intervals.
+
+    Indices come from `scipy.stats.sobol_indices` (Saltelli 2010 estimators) on the evaluations
+    of the A, B and AB matrices; the intervals resample the rows of all three together with
+    `scipy.stats.bootstrap`, seeded so the table is reproducible.
+    """
+    f_a, f_b, f_ab = sobol_matrices(runs, len(parameters), outcome)
+    n = len(f_a)
+
+    def indices(rows: np.ndarray) -> np.ndarray:
+        func = {"f_A": f_a[None, rows], "f_B": f_b[None, rows], "f_AB": f_ab[:, None, rows]}
+        result = stats.sobol_indices(func=func, n=n)
+        return np.concatenate([result.first_order, result.total_order])
+
+    estimate = indices(np.arange(n))
+    interval = stats.bootstrap(
+        (np.arange(n),),
+        indices,
+        vectorized=False,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    d = len(parameters)
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "parameter": parameters,
+            "first_order": estimate[:d],
+            "first_low": interval.low[:d],
+            "first_high": interval.high[:d],
+            "total_order": estimate[d:],
+            "total_low": interval.low[d:],
+            "total_high": interval.high[d:],
+        }
+    )
+
+
+def sobol_outcomes(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """The runs with the numeric outcomes that Sobol indices are computed for."""
+    days, _ = drawdown_times(runs, horizon)
+    return runs.assign(
+        redline_crossed=runs["redline_crossed"].astype(float),
+        drawdown_day_restricted=days,
+        us_killed=runs["us_killed"].astype(float),
+    )
+
+
+# --- attack counts -------------------------------------------------------------------------------
+
+
+def attack_counts(runs: pd.DataFrame, by: Parameter | None, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean attacks per run on each site and by each group, with a t interval of the mean."""
+    groups = [("all runs", runs)] if by is None else grouped(runs, by)
+    rows = []
+    for level, group in groups:
+        for kind in ("site", "group"):
+            prefix = f"n_attacks_by_{kind}."
+            for column in sorted(c for c in runs.columns if c.startswith(prefix)):
+                counts = group[column].fillna(0).to_numpy(dtype=float)
+                mean, low, high = mean_interval(counts, confidence)
+                rows.append(
+                    {
+                        "level": str(level),
+                        "by": kind,
+                        "name": column.removeprefix(prefix),
+                        "runs": len(counts),
+                        "mean": mean,
+                        "low": low,
+                        "high": high,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["level", "by", "name", "runs", "mean", "low", "high"])
+
+
+def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """The mean and its Student-t confidence interval (the mean itself when n < 2 or sd = 0)."""
+    mean = float(np.mean(values))
+    if len(values) < 2 or np.std(values) == 0:
+        return mean, mean, mean
+    half = stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * stats.sem(values)
+    return mean, mean - float(half), mean + float(half)
+
+
+# --- what fits the sweep -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which figures fit a sweep: the parameter to split by, the heat-map pair, Sobol, fans."""
+
+    by: Parameter | None
+    heat: tuple[Parameter, Parameter] | None
+    sobol: bool
+    fan: bool
+
+
+def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = None) -> Layout:
+    """Split by ``by`` or the first categorical (else few-valued) parameter; heat maps over
+    ``heat`` or the first two numeric parameters; Sobol for sobol designs; fans if series exist."""
+    sobol = sweep.design == "sobol"
+    split = sweep.parameter(by, "--by") if by is not None else default_split(sweep.parameters)
+    if heat:
+        if len(heat) != 2:
+            raise SweepError("--heat", f"give exactly two parameters, not {len(heat)}")
+        pair = tuple(sweep.parameter(name, "--heat") for name in heat)
+        if pair[0] == pair[1]:
+            raise SweepError("--heat", f"{heat[0]}: the two parameters must differ")
+    else:
+        numeric = [p for p in sweep.parameters if p.numeric and len(p.levels) > 1]
+        pair = tuple(numeric[:2]) if len(numeric) >= 2 else None
+    if sobol and "sobol_block" not in sweep.runs:
+        raise SweepError(str(sweep.folder / "runs.parquet"), "sobol_block: missing column")
+    return Layout(split, pair, sobol, sweep.series is not None)
+
+
+def default_split(parameters: list[Parameter]) -> Parameter | None:
+    """The first categorical parameter, else the first with 2..MAX_LEVELS values, else None."""
+    for parameter in parameters:
+        if not parameter.numeric and len(parameter.levels) > 1:
+            return parameter
+    for parameter in parameters:
+        if 1 < len(parameter.levels) <= MAX_LEVELS:
+            return parameter
+    return None
