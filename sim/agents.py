@@ -335,12 +335,14 @@ class IraqiGovernment(mesa.Agent):
         options = [(Rung.TALKS, 0.0)]
         if self.capital >= params.raid_cost and target is not None:
             pressure = model.us.pressure
-            raid_utility = (
-                params.raid_value * pressure * success - params.raid_failure_fear * (1 - success)
+            raid_utility = params.raid_value * pressure * success - params.raid_failure_fear * (
+                1 - success
             )
             options.append((Rung.COERCION, raid_utility))
         if not self.requested_withdrawal:
-            options.append((Rung.DEMANDS, params.demand_value * (self.grievance - params.demand_threshold)))
+            options.append(
+                (Rung.DEMANDS, params.demand_value * (self.grievance - params.demand_threshold))
+            )
         choice = options[logit_choice(model.rng, [u for _, u in options], params.rationality)][0]
         if choice == Rung.COERCION:
             self.raid(target, success)

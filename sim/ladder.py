@@ -51,7 +51,9 @@ RUNG_INFO: dict[Rung, RungInfo] = {
     Rung.IRAQI_CASUALTIES: RungInfo("Attack with Iraqi casualties", "18 Assault", -9.0, 4),
     Rung.US_CASUALTIES: RungInfo("Attack killing Americans (US red line)", "19 Fight", -10.0, 4),
     Rung.STRIKES_ON_MILITIAS: RungInfo("US strikes on militias", "19 Fight", -10.0, 4),
-    Rung.STRIKES_ON_IRANIANS: RungInfo("Strikes on Iranian personnel or leaders", "19 Fight", -10.0, 4),
+    Rung.STRIKES_ON_IRANIANS: RungInfo(
+        "Strikes on Iranian personnel or leaders", "19 Fight", -10.0, 4
+    ),
     Rung.STATE_ON_STATE: RungInfo("Direct state-on-state exchange", "19 Fight", -10.0, 4),
     Rung.OPEN_WAR: RungInfo("Open war", "20 Unconventional mass violence", -10.0, 5),
 }

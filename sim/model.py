@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from functools import partial
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import mesa
 from mesa.experimental.scenarios import Scenario
 
-from sim.agents import Attack, IraqiGovernment, Iran, MilitiaGroup, UnitedStates
-from sim.ladder import US_RED_LINE, Rung
+from sim.agents import Attack, Iran, IraqiGovernment, MilitiaGroup, UnitedStates
+from sim.ladder import Rung
 from sim.scenario import CalendarEvent, ScenarioConfig, Site
 
 DEFAULT_CONFIG = ScenarioConfig()
@@ -66,7 +66,9 @@ class EscalationModel(mesa.Model):
 
         self.schedule_calendar(config.events)
         self.check_troop_thresholds()
-        self.datacollector = mesa.DataCollector(model_reporters=self.reporters()) if record else None
+        self.datacollector = (
+            mesa.DataCollector(model_reporters=self.reporters()) if record else None
+        )
         self.collect()
 
     # --- time and calendar -------------------------------------------------------------------
@@ -278,7 +280,7 @@ class EscalationModel(mesa.Model):
             "drawdown_censored": self.drawdown_day is None,
             "withdrawal_day": self.withdrawal_day,
             "withdrawal_censored": self.withdrawal_day is None,
-            "redline_crossed": self.max_rung >= US_RED_LINE,
+            "redline_crossed": self.first_us_casualty_day is not None,
             "first_us_casualty_day": self.first_us_casualty_day,
             "us_killed": self.us_killed,
             "iraqi_casualties": self.iraqi_casualties,

@@ -209,9 +209,7 @@ class ScenarioConfig(Strict):
     )
     start_date: date = date(2020, 6, 1)
     horizon_days: Annotated[int, Field(ge=1, le=3650)] = 365
-    sites: Annotated[tuple[Site, ...], Field(min_length=1)] = Field(
-        default_factory=_june2020_sites
-    )
+    sites: Annotated[tuple[Site, ...], Field(min_length=1)] = Field(default_factory=_june2020_sites)
     militias: Annotated[tuple[Militia, ...], Field(min_length=1)] = Field(
         default_factory=_june2020_militias
     )

@@ -67,7 +67,9 @@ def test_attack_casualties_fall_with_site_defence():
     exposed = make_model(**{"sites.*.defence": 0.0, "militia_rules.us_kill_prob_per_rocket": 0.05})
     shielded = make_model(**{"sites.*.defence": 1.0, "militia_rules.us_kill_prob_per_rocket": 0.05})
     exposed_killed = sum(exposed.resolve_attack("X", "Camp Taji", 20).us_killed for _ in range(50))
-    shielded_killed = sum(shielded.resolve_attack("X", "Camp Taji", 20).us_killed for _ in range(50))
+    shielded_killed = sum(
+        shielded.resolve_attack("X", "Camp Taji", 20).us_killed for _ in range(50)
+    )
     assert shielded_killed == 0
     assert exposed_killed > 0
     assert shielded.first_us_casualty_day is None
@@ -75,16 +77,20 @@ def test_attack_casualties_fall_with_site_defence():
 
 
 def test_attack_rung_follows_its_casualties():
-    model = make_model(
-        **{"militia_rules.us_kill_prob_per_rocket": 1.0, "sites.*.defence": 0.0}
-    )
+    model = make_model(**{"militia_rules.us_kill_prob_per_rocket": 1.0, "sites.*.defence": 0.0})
     assert model.resolve_attack("X", "Camp Taji", 3).rung == Rung.US_CASUALTIES
     model = make_model(
-        **{"militia_rules.us_kill_prob_per_rocket": 0.0, "militia_rules.iraqi_casualty_prob_per_rocket": 1.0}
+        **{
+            "militia_rules.us_kill_prob_per_rocket": 0.0,
+            "militia_rules.iraqi_casualty_prob_per_rocket": 1.0,
+        }
     )
     assert model.resolve_attack("X", "Camp Taji", 3).rung == Rung.IRAQI_CASUALTIES
     model = make_model(
-        **{"militia_rules.us_kill_prob_per_rocket": 0.0, "militia_rules.iraqi_casualty_prob_per_rocket": 0.0}
+        **{
+            "militia_rules.us_kill_prob_per_rocket": 0.0,
+            "militia_rules.iraqi_casualty_prob_per_rocket": 0.0,
+        }
     )
     assert model.resolve_attack("X", "Camp Taji", 3).rung == Rung.HARASSING_FIRE
 
