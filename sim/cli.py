@@ -33,7 +33,9 @@ def fail(message: str) -> typer.Exit:
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Folder for timeseries.csv, summary.json.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for timeseries.csv, summary.json.")
+    ] = None,
     days: Annotated[int | None, typer.Option(min=1, help="Override the horizon (days).")] = None,
     set_: Annotated[
         list[str] | None,
@@ -84,8 +86,15 @@ def parse_assignments(assignments: list[str]) -> dict[str, object]:
 
 def format_summary(summary: dict) -> str:
     """The headline outcomes as a two-column table."""
+
     def show(value: object) -> str:
-        return "censored" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+        return (
+            "censored"
+            if value is None
+            else f"{value:.3f}"
+            if isinstance(value, float)
+            else str(value)
+        )
 
     rows = [
         ("scenario", f"{summary['name']} ({summary['scenario']}), seed {summary['seed']}"),
@@ -128,6 +137,78 @@ def check(
 def schema() -> None:
     """Print the JSON Schema of the scenario format."""
     typer.echo(json.dumps(scenario_json_schema(), indent=2, sort_keys=True))
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment TOML file.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Results folder [default: results/<experiment name>].")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: CPU count].")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Run only the runs missing from --out.")] = False,
+    dask: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, or 'local' for a LocalCluster.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the number of runs and a time estimate; run nothing.")
+    ] = False,
+    chunk_size: Annotated[int | None, typer.Option(min=1, help="Runs per task.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run an experiment into OUT/runs.parquet; exit code 3 if some runs failed."""
+    import os
+
+    from sim.experiment import load_experiment
+    from sim.runner import estimate, format_estimate, run_experiment
+
+    workers = workers or os.cpu_count() or 1
+    try:
+        loaded = load_experiment(experiment)
+        out = out or Path("results") / loaded.name
+        if dry_run:
+            typer.echo(format_estimate(estimate(loaded, out if out.exists() else None, workers)))
+            return
+        runs = run_experiment(
+            loaded, out, workers, resume, dask, progress=progress, chunk_size=chunk_size
+        )
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; finished runs are in {out}, finish with --resume", err=True)
+        raise typer.Exit(code=130) from None
+    failed = int((runs["status"] == "error").sum())
+    typer.echo(f"wrote {out}: {len(runs):,} runs, {len(runs) - failed:,} ok, {failed:,} failed")
+    if failed:
+        typer.echo(f"see the error column, or: escalation status {out}", err=True)
+        raise typer.Exit(code=3)
+
+
+@app.command()
+def status(out: Annotated[Path, typer.Argument(help="Results folder of a sweep.")]) -> None:
+    """Report the progress of a sweep: runs done, failed and to go."""
+    from sim.runner import format_status, sweep_status
+
+    try:
+        typer.echo(format_status(sweep_status(out), out))
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def calibrate(
+    experiment: Annotated[Path, typer.Argument(help="Calibration TOML file.")],
+    workers: Annotated[int | None, typer.Option(min=1, help="Parallel workers.")] = None,
+) -> None:
+    """Fit parameters to the 2019-2020 record (ABC); write the calibrated scenario and report."""
+    from sim.calibrate import calibrate as run_calibration
+
+    try:
+        run_calibration(experiment, workers=workers, log=typer.echo)
+    except ScenarioError as error:
+        raise fail(str(error)) from None
 
 
 def main() -> None:

@@ -1,0 +1,393 @@
+"""Experiment files: a base scenario, a parameter space, a design and what to keep from each run.
+
+An experiment is a TOML file::
+
+    name = "drawdown"
+    scenario = "../scenarios/june2020.toml"   # relative to this file
+    seed = 20200601                           # root of every run's seed
+    replicates = 10                           # runs per design point
+    horizon_days = 365                        # optional; the scenario's otherwise
+    outcomes = ["drawdown_day", "us_killed"]  # optional; every outcome otherwise
+    series = false                            # true, or a list of daily series columns
+
+    [design]
+    kind = "lhs"                              # grid | lhs | sobol | random
+    samples = 64                              # sobol: base samples N, a power of 2
+
+    [parameters."us.retaliation_prob"]
+    kind = "uniform"                          # log_uniform, integer, categorical, values
+    low = 0.1
+    high = 0.9
+
+Parameters are dotted scenario fields (see `sim.scenario.apply_overrides`); ``[fixed]`` sets fields
+for every run. Sampled designs map unit-cube points from `scipy.stats.qmc` onto the parameters.
+"""
+
+import hashlib
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.stats import qmc
+
+from sim.scenario import (
+    ScenarioConfig,
+    ScenarioError,
+    apply_overrides,
+    field_exists,
+    load_scenario,
+)
+
+Scalar = str | bool | int | float
+PARAMETER_KINDS = ("uniform", "log_uniform", "integer", "categorical", "values")
+
+
+class ExperimentError(ScenarioError):
+    """Bad experiment input: names the file, the field path and what is wrong."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(Strict):
+    """A continuous or integer range; ``levels`` is the number of grid levels."""
+
+    low: float
+    high: float
+    levels: Annotated[int, Field(ge=2)] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "Range":
+        if not self.low < self.high:
+            raise ValueError(f"high: empty range, high ({self.high}) must exceed low ({self.low})")
+        return self
+
+    def bounds(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high}
+
+    def extremes(self) -> list[Any]:
+        return [self.low, self.high]
+
+
+class Uniform(Range):
+    """Uniform on [low, high]."""
+
+    kind: Literal["uniform"]
+
+    def from_unit(self, u: np.ndarray) -> list[float]:
+        return [float(x) for x in self.low + u * (self.high - self.low)]
+
+    def grid(self, levels: int) -> list[float]:
+        return [float(x) for x in np.linspace(self.low, self.high, self.levels or levels)]
+
+
+class LogUniform(Range):
+    """Log-uniform on [low, high], low > 0."""
+
+    kind: Literal["log_uniform"]
+    low: Annotated[float, Field(gt=0.0)]
+
+    def from_unit(self, u: np.ndarray) -> list[float]:
+        return [float(x) for x in np.exp(np.log(self.low) + u * np.log(self.high / self.low))]
+
+    def grid(self, levels: int) -> list[float]:
+        return [float(x) for x in np.geomspace(self.low, self.high, self.levels or levels)]
+
+
+class Integer(Range):
+    """Integers low..high, both included, equally likely."""
+
+    kind: Literal["integer"]
+    low: int
+    high: int
+
+    def from_unit(self, u: np.ndarray) -> list[int]:
+        index = np.minimum(np.floor(u * (self.high - self.low + 1)), self.high - self.low)
+        return [int(self.low + i) for i in index]
+
+    def grid(self, levels: int) -> list[int]:
+        points = np.linspace(self.low, self.high, self.levels or levels)
+        return sorted({round(float(x)) for x in points})
+
+
+class Choice(Strict):
+    """A fixed list of values, each equally likely."""
+
+    values: Annotated[list[Scalar], Field(min_length=1)]
+
+    def bounds(self) -> dict[str, Any]:
+        return {"values": self.values}
+
+    def extremes(self) -> list[Any]:
+        return self.values
+
+    def from_unit(self, u: np.ndarray) -> list[Scalar]:
+        index = np.minimum(np.floor(u * len(self.values)), len(self.values) - 1)
+        return [self.values[int(i)] for i in index]
+
+    def grid(self, levels: int) -> list[Scalar]:
+        return self.values
+
+
+class Categorical(Choice):
+    """Unordered choices: names, flags or numbers, all of one type."""
+
+    kind: Literal["categorical"]
+
+    @model_validator(mode="after")
+    def _one_type(self) -> "Categorical":
+        kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else float
+                 for v in self.values}  # fmt: skip
+        if len(kinds) > 1:
+            raise ValueError("values: mixes types (names, flags and numbers)")
+        return self
+
+
+class Values(Choice):
+    """Ordered numeric levels, e.g. the levels of a grid."""
+
+    kind: Literal["values"]
+    values: Annotated[list[int | float], Field(min_length=1)]
+
+
+Parameter = Annotated[
+    Uniform | LogUniform | Integer | Categorical | Values, Field(discriminator="kind")
+]
+
+
+class Design(Strict):
+    """How design points are chosen.
+
+    ``grid``: every combination of the parameters' levels (``levels`` per continuous parameter).
+    ``lhs``, ``random``: ``samples`` points. ``sobol``: Saltelli's scheme for Sobol' indices,
+    ``samples`` rows (a power of 2) in each of the matrices A, B and AB_i, i.e. samples * (d + 2)
+    points for d parameters.
+    """
+
+    kind: Literal["grid", "lhs", "sobol", "random"]
+    samples: Annotated[int, Field(ge=1)] | None = None
+    levels: Annotated[int, Field(ge=2)] = 5
+
+    @model_validator(mode="after")
+    def _samples_fit_kind(self) -> "Design":
+        if self.kind != "grid" and self.samples is None:
+            raise ValueError(f"samples: required for the {self.kind} design")
+        if self.kind == "grid" and self.samples is not None:
+            raise ValueError("samples: not used by the grid design (use levels)")
+        if self.kind == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"samples: {self.samples} is not a power of 2 (Sobol' sequence)")
+        return self
+
+
+class ExperimentFile(Strict):
+    """The fields of an experiment file."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    scenario: Annotated[str, Field(min_length=1)]
+    seed: Annotated[int, Field(ge=0)]
+    replicates: Annotated[int, Field(ge=1)]
+    horizon_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    common_random_numbers: bool = False
+    outcomes: list[str] | None = None
+    series: bool | list[str] = False
+    fixed: dict[str, Any] = {}
+    design: Design
+    parameters: dict[str, Parameter] = {}
+
+    @model_validator(mode="after")
+    def _design_has_parameters(self) -> "ExperimentFile":
+        if self.design.kind != "grid" and not self.parameters:
+            raise ValueError(f"parameters: the {self.design.kind} design needs at least one")
+        return self
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: the file's fields plus the resolved base scenario."""
+
+    spec: ExperimentFile
+    path: Path | None
+    sha256: str
+    scenario_path: Path
+    config: ScenarioConfig
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return list(self.spec.parameters)
+
+    def describe_parameters(self) -> list[dict[str, Any]]:
+        """Name, kind and bounds (or values) of each parameter, in order."""
+        return [
+            {"name": name, "kind": p.kind, **p.bounds()} for name, p in self.spec.parameters.items()
+        ]
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file, raising `ExperimentError` on the first problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except FileNotFoundError:
+        raise ExperimentError(source, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExperimentError(source, "", f"cannot read file ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ExperimentError(source, "", f"malformed TOML: {error}") from None
+    return validate_experiment(data, source, path.parent, path, hashlib.sha256(raw).hexdigest())
+
+
+def validate_experiment(
+    data: dict[str, Any],
+    source: str = "<experiment>",
+    base_dir: Path = Path(),
+    path: Path | None = None,
+    sha256: str = "",
+) -> Experiment:
+    """Validate an experiment mapping; the scenario path is relative to ``base_dir``."""
+    if isinstance(data.get("parameters"), dict):
+        data = {**data, "parameters": _flatten_parameters(data["parameters"])}
+    try:
+        spec = ExperimentFile.model_validate(data)
+    except ValidationError as error:
+        raise _first_error(source, error) from None
+    scenario_path = base_dir / spec.scenario
+    try:
+        config = load_scenario(scenario_path)
+    except ScenarioError as error:
+        raise ExperimentError(source, "scenario", str(error)) from None
+    config = _apply(config, spec.fixed, source, "fixed")
+    if spec.horizon_days is not None:
+        config = _apply(config, {"horizon_days": spec.horizon_days}, source, "")
+    _check_parameters(spec, config, source)
+    return Experiment(spec, path, sha256, scenario_path, config)
+
+
+def _flatten_parameters(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Accept nested tables (``[parameters.us.policy]``) and bare lists (fixed values)."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, list):
+            flat[name] = {"kind": "values", "values": value}
+        elif isinstance(value, dict) and "kind" not in value and value:
+            flat.update(_flatten_parameters(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _first_error(source: str, error: ValidationError) -> ExperimentError:
+    first = error.errors(include_url=False)[0]
+    loc = list(first["loc"])
+    if len(loc) > 2 and loc[0] == "parameters" and loc[2] in PARAMETER_KINDS:
+        del loc[2]  # the discriminator's tag
+    path = ".".join(str(part) for part in loc)
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    if ": " in message and first["type"] == "value_error":  # validators name their own field
+        field, message = message.split(": ", 1)
+        path = f"{path}.{field}" if path else field
+    return ExperimentError(source, path, message)
+
+
+def _apply(config: ScenarioConfig, overrides: dict[str, Any], source: str, table: str):
+    """Apply overrides, naming the experiment file (and ``table``) in any error."""
+    for path in overrides:
+        if not field_exists(path, config):
+            raise ExperimentError(source, _join(table, path), "no such scenario field")
+    try:
+        return apply_overrides(config, overrides, source)
+    except ScenarioError as error:
+        raise ExperimentError(source, _join(table, error.field), error.problem) from None
+
+
+def _join(table: str, path: str) -> str:
+    return f"{table}.{path}" if table else path
+
+
+def _check_parameters(spec: ExperimentFile, config: ScenarioConfig, source: str) -> None:
+    """Every parameter names a scenario field, and its bounds are valid values of that field."""
+    for name, parameter in spec.parameters.items():
+        where = f"parameters.{name}"
+        if not field_exists(name, config):
+            raise ExperimentError(source, where, "no such scenario field")
+        for value in parameter.extremes():
+            try:
+                apply_overrides(config, {name: value}, source)
+            except ScenarioError as error:
+                raise ExperimentError(
+                    source, where, f"value {value!r} is not allowed: {error.problem}"
+                ) from None
+
+
+# --- designs ---------------------------------------------------------------------------------
+
+
+def design_points(experiment: Experiment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The design points (dicts of dotted overrides) and per-point extra columns, in order.
+
+    Sampled designs draw from a generator seeded with the experiment seed's root
+    `numpy.random.SeedSequence`, whose spawned children seed the runs.
+    """
+    spec = experiment.spec
+    parameters = list(spec.parameters.items())
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed))
+    d = len(parameters)
+    if spec.design.kind == "grid":
+        levels = [p.grid(spec.design.levels) for _, p in parameters]
+        points = [
+            dict(zip(spec.parameters, combo, strict=True)) for combo in itertools.product(*levels)
+        ]
+        return points, [{} for _ in points]
+    n = spec.design.samples
+    if spec.design.kind == "sobol":
+        return _saltelli(parameters, qmc.Sobol(2 * d, rng=rng).random_base2(int(math.log2(n))))
+    if spec.design.kind == "lhs":
+        unit = qmc.LatinHypercube(d, rng=rng).random(n)
+    else:
+        unit = rng.random((n, d))
+    return _map_unit(parameters, unit), [{} for _ in range(n)]
+
+
+def _map_unit(parameters: list[tuple[str, Any]], unit: np.ndarray) -> list[dict[str, Any]]:
+    columns = {name: p.from_unit(unit[:, j]) for j, (name, p) in enumerate(parameters)}
+    return [{name: columns[name][i] for name in columns} for i in range(len(unit))]
+
+
+def _saltelli(
+    parameters: list[tuple[str, Any]], base: np.ndarray
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Matrices A, B and AB_i (A with column i from B), as `scipy.stats.sobol_indices` builds them.
+
+    Rows are laid out A (n rows), B (n rows), then AB_0 ... AB_{d-1}; each point's extra columns
+    ``sobol_block``, ``sobol_param`` and ``sobol_row`` say where it belongs.
+    """
+    d = len(parameters)
+    a, b = base[:, :d], base[:, d:]
+    blocks = [("A", -1, a), ("B", -1, b)]
+    for i in range(d):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append(("AB", i, ab))
+    points, extra = [], []
+    for block, param, unit in blocks:
+        points += _map_unit(parameters, unit)
+        extra += [
+            {"sobol_block": block, "sobol_param": param, "sobol_row": row}
+            for row in range(len(unit))
+        ]
+    return points, extra
