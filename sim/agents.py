@@ -17,7 +17,6 @@ from sim.ladder import Rung
 from sim.scenario import Government as GovernmentParams
 from sim.scenario import Iran as IranParams
 from sim.scenario import Militia as MilitiaParams
-from sim.scenario import Site
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
@@ -52,6 +51,45 @@ class Attack:
     iraqi_casualties: int
     rung: Rung
     answered: bool = False
+
+
+@dataclass(frozen=True)
+class AttackOption:
+    """An attack open to every group today, with the utility terms all groups share."""
+
+    site: str
+    rockets: float
+    intended: Rung
+    gain: float
+    value: float
+
+
+def attack_menu(model: EscalationModel) -> list[AttackOption]:
+    """Light and heavy salvos at each occupied site, valued against today's risks.
+
+    The shared terms: propensity, access, fear of US retaliation (Iran's belief in US resolve
+    times the chance the salvo kills Americans) and fear of the government's enforcement.
+    """
+    rules = model.scenario.config.militia_rules
+    shared = (
+        rules.attack_propensity - rules.enforcement_fear * model.government.effective_enforcement
+    )
+    menu = []
+    for site in model.occupied_sites():
+        defence = model.defence[site.name]
+        for rockets, intended in (
+            (rules.light_salvo_mean, Rung.HARASSING_FIRE),
+            (rules.heavy_salvo_mean, Rung.US_CASUALTIES),
+        ):
+            risk = lethality(rockets, defence, rules.us_kill_prob_per_rocket)
+            value = (
+                shared
+                - rules.access_weight * (1.0 - site.militia_access)
+                - rules.retaliation_fear * model.iran.resolve * risk
+            )
+            gain = rules.attack_gain * site.symbolic_value * rockets / rules.heavy_salvo_mean
+            menu.append(AttackOption(site.name, rockets, intended, gain, value))
+    return menu
 
 
 class Iran(mesa.Agent):
@@ -144,50 +182,27 @@ class MilitiaGroup(mesa.Agent):
         self.rung = Rung.TALKS
         if self.capability < rules.min_capability:
             return
-        options = self.options()
-        choice = options[logit_choice(model.rng, [u for *_, u in options], rules.rationality)]
-        kind, site, rockets_mean, _ = choice
-        if kind == "threat":
+        menu = model.attack_menu
+        utilities = [0.0, rules.threat_gain, *(self.attack_utility(o) for o in menu)]
+        choice = logit_choice(model.rng, utilities, rules.rationality)
+        if choice == 1:
             self.rung = Rung.THREATS
             model.note(self.name, "threatens US forces")
-        elif kind == "attack":
-            rockets = 1 + int(model.rng.poisson(rockets_mean - 1.0))
-            attack = model.resolve_attack(self.name, site.name, rockets)
-            self.rung = attack.rung
+        elif choice > 1:
+            option = menu[choice - 2]
+            rockets = 1 + int(model.rng.poisson(option.rockets - 1.0))
+            self.rung = model.resolve_attack(self.name, option.site, rockets).rung
             self.attacks += 1
 
-    def options(self) -> list[tuple[str, Site | None, float, float]]:
-        """(kind, site, mean rockets, utility) for each option open today."""
-        model = self.model
-        rules = model.scenario.config.militia_rules
-        ceiling = model.iran.ceiling
-        resolve = model.iran.resolve
-        enforcement = model.government.effective_enforcement
-        options: list[tuple[str, Site | None, float, float]] = [
-            ("quiet", None, 0.0, 0.0),
-            ("threat", None, 0.0, rules.threat_gain),
-        ]
-        obedience = self.loyalty * (1.0 - self.autonomy)
-        for site in model.occupied_sites():
-            defence = model.defence[site.name]
-            for rockets, intended in (
-                (rules.light_salvo_mean, Rung.HARASSING_FIRE),
-                (rules.heavy_salvo_mean, Rung.US_CASUALTIES),
-            ):
-                intensity = rockets / rules.heavy_salvo_mean
-                utility = (
-                    rules.attack_propensity
-                    + rules.attack_gain * site.symbolic_value * self.capability * intensity
-                    - rules.restraint_weight * self.restraint
-                    - rules.access_weight * (1.0 - site.militia_access)
-                    - rules.retaliation_fear
-                    * resolve
-                    * lethality(rockets, defence, rules.us_kill_prob_per_rocket)
-                    - rules.enforcement_fear * enforcement
-                    - (rules.ceiling_violation_cost * obedience if intended > ceiling else 0.0)
-                )
-                options.append(("attack", site, rockets, utility))
-        return options
+    def attack_utility(self, option: AttackOption) -> float:
+        """The group's utility of an attack: the day's menu value plus its own terms."""
+        rules = self.model.scenario.config.militia_rules
+        utility = (
+            option.value + option.gain * self.capability - rules.restraint_weight * self.restraint
+        )
+        if option.intended > self.model.iran.ceiling:
+            utility -= rules.ceiling_violation_cost * self.loyalty * (1.0 - self.autonomy)
+        return utility
 
     def weaken(self, fraction: float) -> None:
         """Lose a fraction of capability (US strike, government raid)."""

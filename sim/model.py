@@ -10,7 +10,15 @@ from typing import Any
 import mesa
 from mesa.experimental.scenarios import Scenario
 
-from sim.agents import Attack, Iran, IraqiGovernment, MilitiaGroup, UnitedStates
+from sim.agents import (
+    Attack,
+    AttackOption,
+    Iran,
+    IraqiGovernment,
+    MilitiaGroup,
+    UnitedStates,
+    attack_menu,
+)
 from sim.ladder import Rung
 from sim.scenario import CalendarEvent, ScenarioConfig, Site
 
@@ -45,6 +53,7 @@ class EscalationModel(mesa.Model):
         self.defence: dict[str, float] = {s.name: s.defence for s in self.sites}
         self.attacks: list[Attack] = []
         self.attacks_today: list[Attack] = []
+        self.attack_menu: list[AttackOption] = []
         self.us_killed = 0
         self.iraqi_casualties = 0
         self.system_rung = Rung.TALKS
@@ -120,6 +129,7 @@ class EscalationModel(mesa.Model):
         """One day: Iran, then the militias in random order, the US, the government."""
         self.attacks_today = []
         self.iran.step()
+        self.attack_menu = attack_menu(self)
         self.militias.shuffle_do("step")
         self.us.step()
         self.government.step()
