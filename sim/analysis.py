@@ -18,6 +18,7 @@ from scipy import stats
 
 REQUIRED_COLUMNS = ("run_id", "status", "drawdown_day", "drawdown_censored", "redline_crossed")
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+FAN_WINDOW_DAYS = 14
 MAX_LEVELS = 8  # a numeric parameter with more distinct values is binned for heat maps
 HEAT_BINS = 5
 
@@ -55,11 +56,12 @@ class Sweep:
 
     @property
     def name(self) -> str:
-        return str(self.manifest.get("experiment") or self.manifest.get("name") or self.folder.name)
+        return str(self.manifest.get("name") or self.folder.name)
 
     @property
     def design(self) -> str:
-        return str(self.manifest.get("design", ""))
+        design = self.manifest.get("design", {})
+        return str(design.get("kind", "") if isinstance(design, dict) else design)
 
     @property
     def horizon(self) -> int:
@@ -228,7 +230,8 @@ def survival_curves(
 
 def grouped(runs: pd.DataFrame, by: Parameter) -> list[tuple[Any, pd.DataFrame]]:
     """The runs at each level of ``by`` that has any, in level order."""
-    return [(level, runs[runs[by.name] == level]) for level in by.levels if (runs[by.name] == level).any()]
+    groups = [(level, runs[runs[by.name] == level]) for level in by.levels]
+    return [(level, group) for level, group in groups if not group.empty]
 
 
 def logrank_table(runs: pd.DataFrame, by: Parameter, horizon: int) -> pd.DataFrame:
@@ -255,7 +258,9 @@ def logrank_table(runs: pd.DataFrame, by: Parameter, horizon: int) -> pd.DataFra
                 "p_bonferroni": min(1.0, float(result.pvalue) * len(pairs)),
             }
         )
-    return pd.DataFrame(rows, columns=["level_a", "level_b", "statistic", "p_value", "p_bonferroni"])
+    return pd.DataFrame(
+        rows, columns=["level_a", "level_b", "statistic", "p_value", "p_bonferroni"]
+    )
 
 
 def survival_summary(curves: list[SurvivalCurve]) -> pd.DataFrame:
@@ -287,19 +292,31 @@ def survival_steps(curves: list[SurvivalCurve]) -> pd.DataFrame:
 
 
 def fan_quantiles(
-    series: pd.DataFrame, runs: pd.DataFrame, by: Parameter | None, column: str = "system_rung"
+    series: pd.DataFrame,
+    runs: pd.DataFrame,
+    by: Parameter | None,
+    column: str = "system_rung",
+    window: int = FAN_WINDOW_DAYS,
 ) -> pd.DataFrame:
-    """Quantiles of ``column`` over replicates for each day (and level of ``by``).
+    """Quantiles over replicates, for each day (and level of ``by``), of the highest value of
+    ``column`` in the trailing ``window`` days.
 
-    Rungs are ordinal, so each quantile is an observed rung (`method="nearest"`).
+    The daily rung flickers between an attack and quiet days; its trailing maximum is the state
+    of the crisis. Rungs are ordinal, so each quantile is an observed rung (nearest rank).
     """
     keys = ["run_id"] + ([by.name] if by else [])
     table = series[["run_id", "day", column]].merge(runs[keys], on="run_id", validate="many_to_one")
+    table = table.sort_values(["run_id", "day"], kind="stable")
+    rolling = table.groupby("run_id", sort=True)[column].rolling(window, min_periods=1).max()
+    table[column] = rolling.reset_index(level=0, drop=True)
     groups = [("all runs", table)] if by is None else grouped(table, by)
     frames = []
     for level, group in groups:
         days = group.groupby("day", sort=True)[column]
-        quantiles = {f"q{round(q * 100):02d}": days.quantile(q, interpolation="nearest") for q in FAN_QUANTILES}
+        quantiles = {
+            f"q{round(q * 100):02d}": days.quantile(q, interpolation="nearest")
+            for q in FAN_QUANTILES
+        }
         frame = pd.DataFrame(quantiles).reset_index()
         frame.insert(0, "level", str(level))
         frame.insert(2, "runs", days.size().to_numpy())
@@ -315,7 +332,7 @@ def parameter_levels(values: pd.Series) -> pd.Series:
     if values.nunique() <= MAX_LEVELS:
         return values
     bins = pd.cut(values, HEAT_BINS)
-    labels = {iv: f"{iv.left:.3g}–{iv.right:.3g}" for iv in bins.cat.categories}
+    labels = {iv: f"{iv.left:.3g} to {iv.right:.3g}" for iv in bins.cat.categories}
     return bins.map(labels).astype(pd.CategoricalDtype(list(labels.values()), ordered=True))
 
 
@@ -419,6 +436,12 @@ def sobol_table(
     )
 
 
+def sobol_tables(runs: pd.DataFrame, parameters: list[str], confidence: float) -> pd.DataFrame:
+    """`sobol_table` for every outcome in SOBOL_OUTCOMES, stacked."""
+    tables = [sobol_table(runs, parameters, name, confidence) for name in SOBOL_OUTCOMES]
+    return pd.concat(tables, ignore_index=True)
+
+
 def sobol_outcomes(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """The runs with the numeric outcomes that Sobol indices are computed for."""
     days, _ = drawdown_times(runs, horizon)
@@ -432,7 +455,9 @@ def sobol_outcomes(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
 # --- attack counts -------------------------------------------------------------------------------
 
 
-def attack_counts(runs: pd.DataFrame, by: Parameter | None, confidence: float = 0.95) -> pd.DataFrame:
+def attack_counts(
+    runs: pd.DataFrame, by: Parameter | None, confidence: float = 0.95
+) -> pd.DataFrame:
     """Mean attacks per run on each site and by each group, with a t interval of the mean."""
     groups = [("all runs", runs)] if by is None else grouped(runs, by)
     rows = []
@@ -481,6 +506,8 @@ class Layout:
 def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = None) -> Layout:
     """Split by ``by`` or the first categorical (else few-valued) parameter; heat maps over
     ``heat`` or the first two numeric parameters; Sobol for sobol designs; fans if series exist."""
+    if sweep.ok.empty:
+        raise SweepError(str(sweep.folder / "runs.parquet"), "no run finished ok")
     sobol = sweep.design == "sobol"
     split = sweep.parameter(by, "--by") if by is not None else default_split(sweep.parameters)
     if heat:

@@ -211,6 +211,49 @@ def calibrate(
         raise fail(str(error)) from None
 
 
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Parameter to split survival curves, fans and bars by.")
+]
+HeatOption = Annotated[
+    list[str] | None, typer.Option("--heat", help="Heat-map parameter (give twice: x, then y).")
+]
+
+
+@app.command()
+def plot(
+    out: Annotated[Path, typer.Argument(help="Results folder of a sweep.")],
+    by: ByOption = None,
+    heat: HeatOption = None,
+) -> None:
+    """Draw the figures that fit a sweep into OUT/figures (PDF, PNG, caption, data)."""
+    from sim.analysis import SweepError
+    from sim.figures import plot_sweep
+
+    try:
+        written = plot_sweep(out, by, heat)
+    except SweepError as error:
+        raise fail(str(error)) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="Results folder of a sweep.")],
+    by: ByOption = None,
+    heat: HeatOption = None,
+) -> None:
+    """Write OUT/report.md: a short summary with the tables behind the figures."""
+    from sim.analysis import SweepError
+    from sim.report import write_report
+
+    try:
+        path = write_report(out, by, heat)
+    except SweepError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     """Entry point of the `escalation` console script."""
     app(prog_name="escalation")
