@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	  for v in $$(ls -r $$root/versions 2>/dev/null | grep -E '^3\.(1[2-9])\.[0-9]+$$'); do \
 	  echo $$root/versions/$$v/bin/python3; exit; done)
 
-.PHONY: venv demo test lint bench figures clean
+.PHONY: venv demo test lint bench figures validation clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests
 	$(BIN)/ruff format --check sim tests
+
+# Fit the model to the 2019-2020 record and write results/validation/ (a few minutes on 2 cores).
+# From scratch, so a changed model is never mixed with cached runs; to resume an interrupted fit,
+# run the `escalation calibrate` line by hand.
+validation: $(STAMP)
+	rm -rf out/calibrate_2020
+	$(BIN)/escalation calibrate experiments/calibrate_2020.toml
+
+figures: validation
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
