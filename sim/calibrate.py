@@ -12,8 +12,11 @@ so it runs in parallel, is seeded from one root seed, and is resumed from its ou
 Parameters with a log-uniform prior are moved on the log scale.
 """
 
+import multiprocessing
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -87,10 +90,11 @@ def run_series(
     points: list[dict[str, Any]],
     seed: int,
     out: Path,
-    workers: int = 1,
+    executor: Executor | None = None,
     columns: list[str] = SERIES_COLUMNS,
 ) -> list[pd.DataFrame]:
-    """One run per point through the experiment runner; each run's daily series, in point order."""
+    """One run per point through the experiment runner (in-process without an ``executor``);
+    each run's daily series, in point order."""
     from sim.runner import load_series, run_points
 
     runs = run_points(
@@ -99,7 +103,7 @@ def run_series(
         replicates=1,
         seed=seed,
         out=out,
-        workers=workers,
+        executor=executor,
         series=columns,
         resume=True,
         progress=False,
@@ -150,7 +154,8 @@ def perturb(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` proposals moved from weighted ancestors, kept in the support; and their kernel cov."""
     cov = 2.0 * np.atleast_2d(np.cov(population.theta, rowvar=False, aweights=population.weights))
-    cov += np.eye(len(priors)) * 1e-12
+    widths = np.array([high - low for low, high in (p.internal_bounds for p in priors)])
+    cov += np.diag((1e-3 * widths) ** 2)  # keeps the kernel proper when particles are few
     probabilities = population.weights / population.weights.sum()
     proposals = np.empty((0, len(priors)))
     while len(proposals) < n:
@@ -441,24 +446,36 @@ def calibrate(
     from sim.validation import write_outputs
 
     calibration = load_calibration(path)
-    workers = workers or calibration.spec.workers
+    with process_pool(workers or calibration.spec.workers) as executor:
 
-    def simulate(points: list[dict[str, Any]], generation: int, seed: int) -> list[Daily]:
-        out = calibration.out / f"generation_{generation:02d}"
-        tables = run_series(calibration.fit_config, points, seed, out, workers)
-        return [daily_from_series(table) for table in tables]
+        def simulate(points: list[dict[str, Any]], generation: int, seed: int) -> list[Daily]:
+            out = calibration.out / f"generation_{generation:02d}"
+            tables = run_series(calibration.fit_config, points, seed, out, executor)
+            return [daily_from_series(table) for table in tables]
 
-    log(f"fitting {len(calibration.priors)} parameters to {calibration.spec.record}")
-    population, history = run_abc(
-        simulate,
-        calibration.priors,
-        calibration.observed,
-        calibration.statistics,
-        calibration.settings,
-        calibration.spec.seed,
-        log,
-    )
-    names = statistic_names(calibration.statistics)
-    posterior = posterior_table(population, calibration.priors, names)
-    write_outputs(calibration, posterior, pd.DataFrame(history), workers, log)
+        log(f"fitting {len(calibration.priors)} parameters to {calibration.spec.record}")
+        population, history = run_abc(
+            simulate,
+            calibration.priors,
+            calibration.observed,
+            calibration.statistics,
+            calibration.settings,
+            calibration.spec.seed,
+            log,
+        )
+        names = statistic_names(calibration.statistics)
+        posterior = posterior_table(population, calibration.priors, names)
+        write_outputs(calibration, posterior, pd.DataFrame(history), executor, log)
     return calibration
+
+
+@contextmanager
+def process_pool(workers: int) -> Iterator[Executor | None]:
+    """One pool of worker processes for every batch of a calibration (None: run in-process)."""
+    if workers == 1:
+        yield None
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.runner"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield pool
