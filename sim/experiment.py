@@ -33,7 +33,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy.stats import qmc
 
 from sim.scenario import (
     ScenarioConfig,
@@ -343,6 +342,8 @@ def design_points(experiment: Experiment) -> tuple[list[dict[str, Any]], list[di
     Sampled designs draw from a generator seeded with the experiment seed's root
     `numpy.random.SeedSequence`, whose spawned children seed the runs.
     """
+    from scipy.stats import qmc  # imported here: run workers do not need it
+
     spec = experiment.spec
     parameters = list(spec.parameters.items())
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed))

@@ -466,15 +466,23 @@ def _executor(workers: int, dask: str | None) -> Iterator[tuple[Executor, int]]:
     elif workers == 1:
         yield InlineExecutor(), 1
     else:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.runner"])
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_ignore_interrupts
+            max_workers=workers, mp_context=_process_context(), initializer=_ignore_interrupts
         )
         try:
             yield pool, workers
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """A fork server that has imported the model once: workers start fast and, unlike plain
+    fork, safely (numpy's and Arrow's threads make this process multi-threaded)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.runner"])
+    return context
 
 
 @contextmanager

@@ -1,0 +1,213 @@
+"""The sweep runner: seeding, worker-independence, resume, failures, manifest and status."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.experiment import ExperimentError
+from sim.run import simulate
+from sim.runner import (
+    flatten_outcomes,
+    load_runs,
+    load_series,
+    run_experiment,
+    run_points,
+    sweep_status,
+)
+from sim.scenario import ScenarioConfig, apply_overrides
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "experiments" / "smoke.toml"
+CONFIG = apply_overrides(ScenarioConfig(), {"horizon_days": 60})
+POINTS = [{"us.policy": "never"}, {"us.policy": "disproportionate", "government.enforcement": 0.7}]
+
+
+def points_sweep(out: Path, **options) -> pd.DataFrame:
+    options = {"replicates": 2, "seed": 11, "progress": False, **options}
+    return run_points(CONFIG, options.pop("points", POINTS), out=out, **options)
+
+
+def test_rows_are_ordered_and_seeded_from_the_seed_sequence(tmp_path):
+    runs = points_sweep(tmp_path / "out")
+    assert runs["run_id"].tolist() == [0, 1, 2, 3]
+    assert runs["point"].tolist() == [0, 0, 1, 1]
+    assert runs["replicate"].tolist() == [0, 1, 0, 1]
+    for row in runs.itertuples():
+        expected = np.random.SeedSequence(11, spawn_key=(row.point, row.replicate))
+        assert int(row.seed) == int(expected.generate_state(1, np.uint64)[0])
+    assert runs["seed"].nunique() == 4
+    assert runs["us.policy"].tolist() == ["never", "never", "disproportionate", "disproportionate"]
+    assert runs["government.enforcement"].isna().tolist() == [True, True, False, False]
+
+
+def test_a_row_is_reproduced_by_simulate_with_its_seed(tmp_path):
+    runs = points_sweep(tmp_path / "out")
+    row = runs.iloc[3]
+    again = flatten_outcomes(
+        simulate(apply_overrides(CONFIG, POINTS[1]), int(row["seed"])).outcomes
+    )
+    assert row["n_attacks"] == again["n_attacks"]
+    assert row["days_at_rung.TALKS"] == again["days_at_rung.TALKS"]
+    assert row["iran_belief_us_resolve_final"] == again["iran_belief_us_resolve_final"]
+
+
+def test_common_random_numbers_share_seeds_across_points(tmp_path):
+    runs = points_sweep(tmp_path / "out", crn=True)
+    by_point = runs.pivot(index="replicate", columns="point", values="seed")
+    assert (by_point[0] == by_point[1]).all()
+    assert by_point[0].nunique() == 2
+
+
+def test_extra_columns_and_chosen_series(tmp_path):
+    extra = [{"candidate": "a"}, {"candidate": "b"}]
+    runs = points_sweep(tmp_path / "out", extra_columns=extra, series=["troops"])
+    assert runs["candidate"].tolist() == ["a", "a", "b", "b"]
+    series = load_series(tmp_path / "out")
+    assert {"run_id", "day", "troops"} <= set(series.columns)
+    assert len(series) == 4 * 61  # day 0 to day 60 for each run
+    assert series.groupby("run_id")["day"].max().tolist() == [60] * 4
+
+
+def test_a_failing_run_is_recorded_and_the_others_run(tmp_path):
+    points = [{"us.drawdown_target": 2000}, {"us.drawdown_target": 99999}, {"us.policy": "never"}]
+    runs = points_sweep(tmp_path / "out", points=points)
+    assert runs["status"].tolist() == ["ok", "ok", "error", "error", "ok", "ok"]
+    failed = runs[runs.status == "error"]
+    assert failed["error"].str.contains("Traceback").all()
+    assert failed["error"].str.contains("drawdown_target").all()
+    assert failed["n_attacks"].isna().all()
+    assert runs.loc[runs.status == "ok", "error"].isna().all()
+    status = sweep_status(tmp_path / "out")
+    assert (status["done"], status["ok"], status["error"]) == (6, 4, 2)
+
+
+def test_sweep_exits_3_when_runs_fail_and_status_lists_them(tmp_path):
+    # A 5,000-troop drawdown target is valid alone but not with 700 troops at each of six sites.
+    experiment = tmp_path / "failing.toml"
+    experiment.write_text(
+        f"""
+name = "failing"
+scenario = "{ROOT / "scenarios" / "june2020.toml"}"
+seed = 5
+replicates = 1
+horizon_days = 20
+[design]
+kind = "grid"
+[parameters]
+"us.drawdown_target" = [3000, 5000]
+"sites.*.us_troops" = [700, 900]
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["sweep", str(experiment), "--out", str(out), "--workers", "1"]
+    )
+    assert result.exit_code == 3, result.output
+    assert "3 ok, 1 failed" in result.output
+    status = CliRunner().invoke(app, ["status", str(out)])
+    assert status.exit_code == 0
+    assert "4 of 4 runs done (100%), 3 ok, 1 failed" in status.output
+    assert "run 2 failed" in status.output
+
+
+@pytest.mark.slow
+def test_one_and_two_workers_give_identical_results(tmp_path):
+    one = run_experiment(SMOKE, tmp_path / "one", workers=1, progress=False)
+    two = run_experiment(SMOKE, tmp_path / "two", workers=2, progress=False)
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(load_series(tmp_path / "one"), load_series(tmp_path / "two"))
+    assert len(one) == 12 and (one.status == "ok").all()
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_identical_results(tmp_path):
+    pytest.importorskip("distributed")
+    serial = run_experiment(SMOKE, tmp_path / "serial", workers=1, progress=False)
+    dask = run_experiment(SMOKE, tmp_path / "dask", dask="local", progress=False)
+    pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_manifest_describes_the_sweep_deterministically(tmp_path):
+    run_experiment(SMOKE, tmp_path / "a", progress=False)
+    run_experiment(SMOKE, tmp_path / "b", progress=False)
+    first = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert first == json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert first["name"] == "smoke"
+    assert first["counts"] == {"total": 12, "done": 12, "ok": 12, "error": 0}
+    assert [p["name"] for p in first["parameters"]] == ["us.policy", "militias.*.restraint"]
+    assert (first["samples"], first["replicates"], first["seed"]) == (4, 3, 7)
+    assert len(first["experiment_sha256"]) == 64
+    assert {"escalation", "git_commit", "python", "libraries"} <= set(first["environment"])
+    # pandas reads the dataset folder whole
+    assert len(pd.read_parquet(tmp_path / "a" / "runs.parquet")) == 12
+
+
+def test_existing_results_need_resume_and_the_same_sweep(tmp_path):
+    out = tmp_path / "out"
+    points_sweep(out)
+    with pytest.raises(ExperimentError, match="--resume"):
+        points_sweep(out)
+    with pytest.raises(ExperimentError, match="different sweep"):
+        points_sweep(out, seed=12, resume=True)
+    pd.testing.assert_frame_equal(points_sweep(out, resume=True), load_runs(out))
+
+
+def test_resume_runs_only_what_is_missing_after_a_crash(tmp_path):
+    whole = points_sweep(tmp_path / "whole", chunk_size=1, series=True)
+    crashed = tmp_path / "crashed"
+    shutil.copytree(tmp_path / "whole", crashed)
+    # A crash leaves: runs parts missing, a series part without its runs part, a temp file.
+    (crashed / "runs.parquet" / "part-000001.parquet").unlink()
+    (crashed / "runs.parquet" / "part-000002.parquet").unlink()
+    (crashed / "series.parquet" / "part-000001.parquet").unlink()
+    (crashed / "runs.parquet" / ".part-000003.parquet.x.tmp").write_bytes(b"half")
+    assert sweep_status(crashed)["done"] == 2
+    resumed = points_sweep(crashed, chunk_size=1, series=True, resume=True)
+    pd.testing.assert_frame_equal(whole, resumed)
+    pd.testing.assert_frame_equal(load_series(tmp_path / "whole"), load_series(crashed))
+    assert not list((crashed / "runs.parquet").glob(".*"))
+
+
+def test_adding_replicates_keeps_earlier_runs(tmp_path):
+    out = tmp_path / "out"
+    two = points_sweep(out, series=True)
+    three = points_sweep(out, series=True, replicates=3, resume=True)
+    fresh = points_sweep(tmp_path / "fresh", series=True, replicates=3)
+    pd.testing.assert_frame_equal(three, fresh)
+    pd.testing.assert_frame_equal(load_series(out), load_series(tmp_path / "fresh"))
+    kept = three[three.replicate < 2].drop(columns="run_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, two.drop(columns="run_id"))
+
+
+@pytest.mark.slow
+def test_resume_after_kill_equals_an_uninterrupted_sweep(tmp_path):
+    experiment = tmp_path / "long.toml"
+    text = SMOKE.read_text(encoding="utf-8").replace("replicates = 3", "replicates = 10")
+    experiment.write_text(text.replace("../scenarios", str(ROOT / "scenarios")), encoding="utf-8")
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "sim", "sweep", str(experiment), "--out", str(killed)]
+    options = ["--workers", "2", "--chunk-size", "1", "--no-progress"]
+    sweep = subprocess.Popen([*command, *options], start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list((killed / "runs.parquet").glob("part-*"))) < 3:
+        assert sweep.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and its workers, as kill -9 would
+    sweep.wait()
+    assert sweep_status(killed)["done"] < 40  # it really was interrupted
+    subprocess.run([*command, *options, "--resume"], check=True)
+    whole = run_experiment(experiment, tmp_path / "whole", progress=False)
+    pd.testing.assert_frame_equal(load_runs(killed), whole)
+    pd.testing.assert_frame_equal(load_series(killed), load_series(tmp_path / "whole"))
