@@ -43,5 +43,10 @@ validation: $(STAMP)
 
 figures: validation
 
+# Runner benchmarks (about 3 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
+# speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day. Figures in README.md.
+bench: $(STAMP)
+	$(BIN)/python -m sim.bench
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,184 @@
+"""Benchmarks of the experiment runner: `make bench` (python -m sim.bench), not part of the tests.
+
+Reports, in one run on one machine: runs per second of `escalation sweep` against `mesa.batch_run`
+on the same model, parameters and seeds (and checks that both give the same results); the speed-up
+from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day.
+"""
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import mesa
+
+from sim.model import EscalationModel, EscalationScenario
+from sim.run import simulate
+from sim.runner import load_runs, run_points, run_seed
+from sim.scenario import ScenarioConfig, apply_overrides
+
+SEED = 2020
+REPLICATES = 10
+GRID = {
+    "us.retaliation_prob": [0.3, 0.6, 0.9],
+    "militias.*.restraint": [0.2, 0.4, 0.6],
+    "government.enforcement": [0.1, 0.5],
+}
+BASE = ScenarioConfig()
+MEMORY_HORIZON_DAYS = 30
+
+
+class BatchRunModel(EscalationModel):
+    """The model as `mesa.batch_run` calls it: parameters and seed as keyword arguments."""
+
+    def __init__(self, rng: int | None = None, **parameters: Any):
+        config = apply_overrides(BASE, parameters)
+        super().__init__(EscalationScenario(rng=rng, config=config))
+
+
+def grid_points() -> list[dict[str, Any]]:
+    return [dict(zip(GRID, values, strict=True)) for values in product(*GRID.values())]
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def with_mesa_batch_run(processes: int) -> tuple[float, list[dict[str, Any]]]:
+    seeds = [run_seed(SEED, 0, r, crn=True) for r in range(REPLICATES)]
+    return timed(
+        lambda: mesa.batch_run(
+            BatchRunModel,
+            parameters=GRID,
+            number_processes=processes,
+            rng=seeds,
+            max_steps=10**6,
+            display_progress=False,
+        )
+    )
+
+
+def with_sweep(workers: int, folder: Path) -> tuple[float, Any]:
+    """The same runs with common random numbers, so seed r is batch_run's r-th seed."""
+    return timed(
+        lambda: run_points(
+            BASE,
+            grid_points(),
+            replicates=REPLICATES,
+            seed=SEED,
+            out=folder / f"sweep-{workers}",
+            workers=workers,
+            crn=True,
+            progress=False,
+        )
+    )
+
+
+def check_same_results(batch: list[dict[str, Any]], runs: Any) -> None:
+    """Both runners must have run the same simulations: compare final US deaths and troops."""
+    ours = {
+        (*(row[name] for name in GRID), int(row["seed"])): (row["us_killed"], row["troops_final"])
+        for row in runs.to_dict("records")
+    }
+    seeds = [run_seed(SEED, 0, r, crn=True) for r in range(REPLICATES)]
+    theirs = {
+        (*(row[name] for name in GRID), seeds[row["iteration"]]): (row["us_killed"], row["troops"])
+        for row in batch
+    }
+    if ours != theirs:
+        raise SystemExit("error: escalation sweep and mesa.batch_run disagree")
+
+
+def peak_memory(runs: int, folder: Path) -> tuple[float, float, float]:
+    """Seconds, and peak resident memory (MB) of the sweep process and of it plus its workers."""
+    experiment = folder / f"memory-{runs}.toml"
+    experiment.write_text(
+        f"""name = "memory-{runs}"
+scenario = "{Path(__file__).resolve().parents[1] / "scenarios" / "june2020.toml"}"
+seed = 1
+replicates = 10
+horizon_days = {MEMORY_HORIZON_DAYS}
+[design]
+kind = "random"
+samples = {runs // 10}
+[parameters."us.retaliation_prob"]
+kind = "uniform"
+low = 0.1
+high = 0.9
+""",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "sim", "sweep", str(experiment), "--workers", "2"]
+    command += ["--out", str(folder / f"memory-{runs}"), "--no-progress"]
+    start = time.perf_counter()
+    main_peak, total_peak = _watch_memory(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+    return time.perf_counter() - start, main_peak, total_peak
+
+
+def _watch_memory(process: subprocess.Popen) -> tuple[float, float]:
+    import psutil  # installed with the dask extra
+
+    main, peak_main, peak_total = psutil.Process(process.pid), 0, 0
+    while process.poll() is None:
+        try:
+            rss = main.memory_info().rss
+            total = rss + sum(c.memory_info().rss for c in main.children(recursive=True))
+        except psutil.Error:
+            continue
+        peak_main, peak_total = max(peak_main, rss), max(peak_total, total)
+        time.sleep(0.05)
+    if process.returncode:
+        raise SystemExit(f"error: the memory sweep failed (exit {process.returncode})")
+    return peak_main / 2**20, peak_total / 2**20
+
+
+def time_per_day(runs: int = 20) -> tuple[float, float]:
+    """Milliseconds per simulated day of the June 2020 scenario, without and with the series."""
+    days = BASE.horizon_days * runs
+    plain, _ = timed(lambda: [simulate(BASE, seed) for seed in range(runs)])
+    recorded, _ = timed(lambda: [simulate(BASE, seed, series=True) for seed in range(runs)])
+    return 1000 * plain / days, 1000 * recorded / days
+
+
+def main() -> None:
+    n = len(grid_points()) * REPLICATES
+    machine = platform.processor() or platform.machine()
+    print(f"escalation benchmark: {machine}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, mesa {mesa.__version__}")  # fmt: skip
+    print(f"{n} runs of the {BASE.horizon_days}-day June 2020 scenario "
+          f"({len(grid_points())} grid points x {REPLICATES} seeds)\n", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = []
+        for workers in (1, 2):
+            batch_seconds, batch = with_mesa_batch_run(workers)
+            sweep_seconds, runs = with_sweep(workers, folder)
+            check_same_results(batch, runs)
+            rows.append((workers, n / sweep_seconds, n / batch_seconds))
+        print("| workers | escalation sweep (runs/s) | mesa.batch_run (runs/s) | ratio |")
+        print("|---|---|---|---|")
+        for workers, ours, theirs in rows:
+            print(f"| {workers} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |")
+        print(f"\nspeed-up of escalation sweep from 1 to 2 workers: {rows[1][1] / rows[0][1]:.2f}")
+        print("(the 2-worker figure includes starting the worker processes)\n", flush=True)
+        print(f"| runs ({MEMORY_HORIZON_DAYS}-day horizon, 2 workers) | seconds | "
+              "peak memory, sweep process (MB) | peak memory, with workers (MB) |")  # fmt: skip
+        print("|---|---|---|---|")
+        for size in (1_000, 10_000):
+            seconds, main_peak, total_peak = peak_memory(size, folder)
+            assert len(load_runs(folder / f"memory-{size}")) == size
+            print(f"| {size:,} | {seconds:.1f} | {main_peak:.0f} | {total_peak:.0f} |", flush=True)
+    plain, recorded = time_per_day()
+    print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
+
+
+if __name__ == "__main__":
+    main()
