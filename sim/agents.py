@@ -116,7 +116,8 @@ class Iran(mesa.Agent):
         self.rung = Rung.TALKS
         if self.red_line_crossed:
             self.red_line_crossed = False
-            if self.model.rng.random() < self.params.direct_response_prob:
+            has_target = bool(self.model.occupied_sites())
+            if has_target and self.model.rng.random() < self.params.direct_response_prob:
                 self.model.iranian_missile_strike()
                 self.rung = Rung.STATE_ON_STATE
         if (self.model.day - 1) % self.params.review_interval_days == 0:

@@ -110,7 +110,7 @@ class EscalationModel(mesa.Model):
         for event in self.scenario.config.events:
             if self.day_of(event.date) != coming:
                 continue
-            self.note("Calendar", event.label or event.kind)
+            self.note("Calendar", event.label or event.kind, day=coming)
             match event.kind:
                 case "dialogue":
                     self.us.drawdown_planned = True
@@ -214,7 +214,9 @@ class EscalationModel(mesa.Model):
 
     def withdraw(self, amount: float) -> None:
         """Withdraw troops, emptying the least-valued sites first."""
-        order = sorted(self.occupied_sites(), key=lambda s: (s.retain_priority, s.us_troops))
+        order = sorted(
+            self.occupied_sites(), key=lambda s: (s.retain_priority, self.site_troops[s.name])
+        )
         for site in order:
             if amount <= 0:
                 break
@@ -223,7 +225,10 @@ class EscalationModel(mesa.Model):
             amount -= taken
 
     def hand_over(self, site_name: str | None) -> None:
-        """Hand a site to Iraqi forces, consolidating its troops at the largest site."""
+        """Hand a site to Iraqi forces, consolidating its troops at the largest remaining site.
+
+        Handing over the last site takes its troops out of Iraq.
+        """
         troops = self.site_troops.get(site_name, 0.0)
         self.site_troops[site_name] = 0.0
         if troops and self.occupied_sites():
@@ -271,10 +276,10 @@ class EscalationModel(mesa.Model):
             reporters[f"rung:{name}"] = partial(_militia_rung, name=name)
         return reporters
 
-    def note(self, actor: str, text: str) -> None:
-        """Add a line to the event log (kept only when recording)."""
+    def note(self, actor: str, text: str, day: int | None = None) -> None:
+        """Add a line to the event log (kept only when recording); ``day`` defaults to today."""
         if self.event_log is not None:
-            self.event_log.append((self.day, actor, text))
+            self.event_log.append((self.day if day is None else day, actor, text))
 
     def collect(self) -> None:
         """Record today's state, if recording."""

@@ -281,3 +281,12 @@ def test_calendar_events_fire_at_the_start_of_their_day():
     assert not model.government.requested_withdrawal
     model.step()  # day 4
     assert model.government.requested_withdrawal
+
+
+def test_iran_holds_its_strike_when_no_site_hosts_americans():
+    model = make_model(**{"iran.red_line_crossed": True, "iran.direct_response_prob": 1.0})
+    for site in model.sites:
+        model.site_troops[site.name] = 0.0
+    model.step()
+    assert model.iran.rung == Rung.TALKS
+    assert model.attacks == []
