@@ -32,6 +32,8 @@ GRID = {
 }
 BASE = ScenarioConfig()
 MEMORY_HORIZON_DAYS = 30
+SWEEP_FINAL = ("us_killed", "iraqi_casualties", "troops_final", "iran_belief_us_resolve_final")
+BATCH_FINAL = ("us_killed", "iraqi_casualties", "troops", "iran_belief_us_resolve")
 
 
 class BatchRunModel(EscalationModel):
@@ -83,14 +85,14 @@ def with_sweep(workers: int, folder: Path) -> tuple[float, Any]:
 
 
 def check_same_results(batch: list[dict[str, Any]], runs: Any) -> None:
-    """Both runners must have run the same simulations: compare final US deaths and troops."""
+    """Both runners must have run the same simulations: compare final states run by run."""
     ours = {
-        (*(row[name] for name in GRID), int(row["seed"])): (row["us_killed"], row["troops_final"])
+        (*(row[name] for name in GRID), int(row["seed"])): tuple(row[c] for c in SWEEP_FINAL)
         for row in runs.to_dict("records")
     }
     seeds = [run_seed(SEED, 0, r, crn=True) for r in range(REPLICATES)]
     theirs = {
-        (*(row[name] for name in GRID), seeds[row["iteration"]]): (row["us_killed"], row["troops"])
+        (*(row[name] for name in GRID), seeds[row["iteration"]]): tuple(row[c] for c in BATCH_FINAL)
         for row in batch
     }
     if ours != theirs:
