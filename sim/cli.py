@@ -254,6 +254,33 @@ def report(
     typer.echo(f"wrote {path}")
 
 
+@app.command()
+def viz(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario TOML file [default: scenarios/june2020.toml].")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+) -> None:
+    """Explore one run in the browser (a Mesa SolaraViz page; works without internet)."""
+    from importlib.util import find_spec
+
+    from sim.viz_model import DEFAULT_SCENARIO
+
+    scenario = scenario or DEFAULT_SCENARIO
+    try:
+        load_scenario(scenario)
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+    if find_spec("solara") is None:
+        typer.echo("error: the browser view needs the viz extra: pip install -e '.[viz]'", err=True)
+        raise typer.Exit(code=1)
+    from sim.viz_server import serve
+
+    typer.echo(f"serving {scenario} at http://{host}:{port}/ (Ctrl-C to stop)")
+    raise typer.Exit(code=serve(scenario, host, port))
+
+
 def main() -> None:
     """Entry point of the `escalation` console script."""
     app(prog_name="escalation")
