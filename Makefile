@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	  for v in $$(ls -r $$root/versions 2>/dev/null | grep -E '^3\.(1[2-9])\.[0-9]+$$'); do \
 	  echo $$root/versions/$$v/bin/python3; exit; done)
 
-.PHONY: venv demo test lint bench figures validation clean
+.PHONY: venv demo test lint bench figures validation chromium clean
 
 venv: $(STAMP)
 
@@ -20,15 +20,22 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.12+ found on PATH or in pyenv" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,viz,browser]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/escalation run scenarios/june2020.toml --seed 7 --out out/june2020
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check sim tests
 	$(BIN)/python -m pytest -q
+
+# Debian's Chromium for the browser test (tests/test_browser.py), installed with apt-get when
+# missing and we are root; without it that test is skipped with the reason.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && apt-get install -y -qq chromium; } \
+	  || echo "note: no chromium and cannot install it; the browser test will be skipped" >&2
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests
