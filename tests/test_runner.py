@@ -33,6 +33,14 @@ CONFIG = apply_overrides(ScenarioConfig(), {"horizon_days": 60})
 POINTS = [{"us.policy": "never"}, {"us.policy": "disproportionate", "government.enforcement": 0.7}]
 
 
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> Path:
+    """The smoke experiment run once, in this process."""
+    out = tmp_path_factory.mktemp("smoke") / "out"
+    run_experiment(SMOKE, out, workers=1, progress=False)
+    return out
+
+
 def points_sweep(out: Path, **options) -> pd.DataFrame:
     options = {"replicates": 2, "seed": 11, "progress": False, **options}
     return run_points(CONFIG, options.pop("points", POINTS), out=out, **options)
@@ -123,26 +131,24 @@ kind = "grid"
 
 
 @pytest.mark.slow
-def test_one_and_two_workers_give_identical_results(tmp_path):
-    one = run_experiment(SMOKE, tmp_path / "one", workers=1, progress=False)
+def test_one_and_two_workers_give_identical_results(smoke, tmp_path):
     two = run_experiment(SMOKE, tmp_path / "two", workers=2, progress=False)
+    one = load_runs(smoke)
     pd.testing.assert_frame_equal(one, two)
-    pd.testing.assert_frame_equal(load_series(tmp_path / "one"), load_series(tmp_path / "two"))
+    pd.testing.assert_frame_equal(load_series(smoke), load_series(tmp_path / "two"))
     assert len(one) == 12 and (one.status == "ok").all()
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_identical_results(tmp_path):
+def test_dask_local_cluster_gives_identical_results(smoke, tmp_path):
     pytest.importorskip("distributed")
-    serial = run_experiment(SMOKE, tmp_path / "serial", workers=1, progress=False)
     dask = run_experiment(SMOKE, tmp_path / "dask", dask="local", progress=False)
-    pd.testing.assert_frame_equal(serial, dask)
+    pd.testing.assert_frame_equal(load_runs(smoke), dask)
 
 
-def test_manifest_describes_the_sweep_deterministically(tmp_path):
-    run_experiment(SMOKE, tmp_path / "a", progress=False)
+def test_manifest_describes_the_sweep_deterministically(smoke, tmp_path):
     run_experiment(SMOKE, tmp_path / "b", progress=False)
-    first = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    first = json.loads((smoke / "manifest.json").read_text())
     assert first == json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert first["name"] == "smoke"
     assert first["counts"] == {"total": 12, "done": 12, "ok": 12, "error": 0}
@@ -151,7 +157,20 @@ def test_manifest_describes_the_sweep_deterministically(tmp_path):
     assert len(first["experiment_sha256"]) == 64
     assert {"escalation", "git_commit", "python", "libraries"} <= set(first["environment"])
     # pandas reads the dataset folder whole
-    assert len(pd.read_parquet(tmp_path / "a" / "runs.parquet")) == 12
+    assert len(pd.read_parquet(smoke / "runs.parquet")) == 12
+
+
+def test_the_run_command_reproduces_a_row(smoke, tmp_path):
+    row = load_runs(smoke).iloc[7]
+    scenario = str(ROOT / "scenarios" / "june2020.toml")
+    overrides = [f"{name}={row[name]}" for name in ("us.policy", "militias.*.restraint")]
+    command = ["run", scenario, "--seed", str(row["seed"]), "--days", "120", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*command, *(f"--set={o}" for o in overrides)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    for name in ("n_attacks", "us_killed", "max_rung", "iran_belief_us_resolve_final"):
+        assert summary[name] == row[name]
+    assert summary["days_at_rung"]["THREATS"] == row["days_at_rung.THREATS"]
 
 
 def test_existing_results_need_resume_and_the_same_sweep(tmp_path):
@@ -198,7 +217,7 @@ def test_resume_after_kill_equals_an_uninterrupted_sweep(tmp_path):
     experiment.write_text(text.replace("../scenarios", str(ROOT / "scenarios")), encoding="utf-8")
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "sim", "sweep", str(experiment), "--out", str(killed)]
-    options = ["--workers", "2", "--chunk-size", "1", "--no-progress"]
+    options = ["--workers", "1", "--chunk-size", "1", "--no-progress"]
     sweep = subprocess.Popen([*command, *options], start_new_session=True)
     deadline = time.monotonic() + 120
     while len(list((killed / "runs.parquet").glob("part-*"))) < 3:
