@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-REQUIRED_COLUMNS = ("run_id", "status", "drawdown_day", "drawdown_censored", "redline_crossed")
+REQUIRED_COLUMNS = ("run_id", "status")
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FAN_WINDOW_DAYS = 14
 MAX_LEVELS = 8  # a numeric parameter with more distinct values is binned for heat maps
@@ -65,8 +65,6 @@ class Sweep:
 
     @property
     def horizon(self) -> int:
-        if "horizon_days" in self.runs:
-            return int(self.runs["horizon_days"].max())
         return int(self.manifest["horizon_days"])
 
     def parameter(self, name: str, option: str) -> Parameter:
@@ -90,7 +88,7 @@ def load_sweep(folder: Path) -> Sweep:
     for column in REQUIRED_COLUMNS:
         if column not in runs:
             raise SweepError(str(runs_path), f"{column}: missing column")
-    if "horizon_days" not in runs and "horizon_days" not in manifest:
+    if "horizon_days" not in manifest:
         raise SweepError(str(folder / "manifest.json"), "horizon_days: missing")
     runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
     series_path = folder / "series.parquet"
@@ -209,11 +207,10 @@ def first_day_at_or_below(days: np.ndarray, values: np.ndarray, level: float) ->
 
 
 def drawdown_times(runs: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Drawdown day of each run (its horizon when censored) and whether it was observed."""
-    observed = ~runs["drawdown_censored"].astype(bool).to_numpy()
+    """Drawdown day of each run (the horizon when censored, i.e. missing) and whether observed."""
     days = runs["drawdown_day"].astype(float).to_numpy()
-    horizons = runs["horizon_days"].to_numpy(float) if "horizon_days" in runs else horizon
-    return np.where(observed, days, horizons), observed
+    observed = ~np.isnan(days)
+    return np.where(observed, days, float(horizon)), observed
 
 
 def survival_curves(
@@ -357,10 +354,10 @@ def heatmap_table(runs: pd.DataFrame, x: str, y: str, horizon: int) -> pd.DataFr
 # --- global sensitivity --------------------------------------------------------------------------
 
 
-SOBOL_OUTCOMES = {
-    "redline_crossed": "P(red line crossed)",
-    "drawdown_day_restricted": "Drawdown day (censored = horizon)",
-    "us_killed": "US killed",
+SOBOL_OUTCOMES = {  # outcome column -> the runs column it is derived from, and its label
+    "redline_crossed": ("redline_crossed", "P(red line crossed)"),
+    "drawdown_day_restricted": ("drawdown_day", "Drawdown day (censored = horizon)"),
+    "us_killed": ("us_killed", "US killed"),
 }
 
 
@@ -436,20 +433,15 @@ def sobol_table(
     )
 
 
-def sobol_tables(runs: pd.DataFrame, parameters: list[str], confidence: float) -> pd.DataFrame:
-    """`sobol_table` for every outcome in SOBOL_OUTCOMES, stacked."""
-    tables = [sobol_table(runs, parameters, name, confidence) for name in SOBOL_OUTCOMES]
+def sobol_tables(
+    runs: pd.DataFrame, parameters: list[str], outcomes: list[str], horizon: int, confidence: float
+) -> pd.DataFrame:
+    """`sobol_table` for each of ``outcomes`` (keys of SOBOL_OUTCOMES), stacked."""
+    values = runs.assign(**{name: runs[SOBOL_OUTCOMES[name][0]].astype(float) for name in outcomes})
+    if "drawdown_day_restricted" in outcomes:
+        values["drawdown_day_restricted"] = drawdown_times(runs, horizon)[0]
+    tables = [sobol_table(values, parameters, name, confidence) for name in outcomes]
     return pd.concat(tables, ignore_index=True)
-
-
-def sobol_outcomes(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """The runs with the numeric outcomes that Sobol indices are computed for."""
-    days, _ = drawdown_times(runs, horizon)
-    return runs.assign(
-        redline_crossed=runs["redline_crossed"].astype(float),
-        drawdown_day_restricted=days,
-        us_killed=runs["us_killed"].astype(float),
-    )
 
 
 # --- attack counts -------------------------------------------------------------------------------
@@ -495,12 +487,19 @@ def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, 
 
 @dataclass(frozen=True)
 class Layout:
-    """Which figures fit a sweep: the parameter to split by, the heat-map pair, Sobol, fans."""
+    """Which figures fit a sweep and what they show; a figure whose data is missing is left out.
+
+    by: the parameter that survival curves, fans and attack bars are split by (None: pooled);
+    heat: the heat-map pair; sobol_outcomes: outcomes to compute Sobol indices of (empty: no
+    Sobol figure); survival, fan, attacks: whether the data for those figures is there.
+    """
 
     by: Parameter | None
     heat: tuple[Parameter, Parameter] | None
-    sobol: bool
+    sobol_outcomes: tuple[str, ...]
+    survival: bool
     fan: bool
+    attacks: bool
 
 
 def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = None) -> Layout:
@@ -508,7 +507,7 @@ def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = 
     ``heat`` or the first two numeric parameters; Sobol for sobol designs; fans if series exist."""
     if sweep.ok.empty:
         raise SweepError(str(sweep.folder / "runs.parquet"), "no run finished ok")
-    sobol = sweep.design == "sobol"
+    columns = set(sweep.runs.columns)
     split = sweep.parameter(by, "--by") if by is not None else default_split(sweep.parameters)
     if heat:
         if len(heat) != 2:
@@ -519,9 +518,22 @@ def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = 
     else:
         numeric = [p for p in sweep.parameters if p.numeric and len(p.levels) > 1]
         pair = tuple(numeric[:2]) if len(numeric) >= 2 else None
-    if sobol and "sobol_block" not in sweep.runs:
-        raise SweepError(str(sweep.folder / "runs.parquet"), "sobol_block: missing column")
-    return Layout(split, pair, sobol, sweep.series is not None)
+    if not {"redline_crossed", "drawdown_day"} <= columns:
+        pair = None
+    sobol = ()
+    if sweep.design == "sobol":
+        for column in ("sobol_block", "sobol_param", "sobol_row"):
+            if column not in columns:
+                raise SweepError(str(sweep.folder / "runs.parquet"), f"{column}: missing column")
+        sobol = tuple(name for name, (source, _) in SOBOL_OUTCOMES.items() if source in columns)
+    return Layout(
+        by=split,
+        heat=pair,
+        sobol_outcomes=sobol,
+        survival="drawdown_day" in columns,
+        fan=sweep.series is not None and "system_rung" in sweep.series,
+        attacks=any(column.startswith("n_attacks_by_") for column in columns),
+    )
 
 
 def default_split(parameters: list[Parameter]) -> Parameter | None:

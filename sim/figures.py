@@ -265,14 +265,17 @@ def draw_heatmap(
 def sobol_panel(sweep: Sweep, layout: Layout) -> Panel:
     """First-order and total Sobol indices with bootstrap intervals, one panel per outcome."""
     names = [p.name for p in sweep.parameters]
-    runs = analysis.sobol_outcomes(sweep.ok, sweep.horizon)
-    table = analysis.sobol_tables(runs, names, CONFIDENCE)
-    outcomes = list(analysis.SOBOL_OUTCOMES.items())
+    outcomes = layout.sobol_outcomes
+    table = analysis.sobol_tables(sweep.ok, names, list(outcomes), sweep.horizon, CONFIDENCE)
     height = 1.4 + 0.3 * len(names)
-    figure, axes = plt.subplots(1, len(outcomes), figsize=(DOUBLE_COLUMN, height), sharey=True)
+    figure, axes = plt.subplots(
+        1, len(outcomes), figsize=(DOUBLE_COLUMN, height), sharey=True, squeeze=False
+    )
+    axes = axes[0]
     rows = np.arange(len(names))
-    for axis, (outcome, label) in zip(axes, outcomes, strict=True):
+    for axis, outcome in zip(axes, outcomes, strict=True):
         part = table[table["outcome"] == outcome]
+        label = analysis.SOBOL_OUTCOMES[outcome][1]
         for offset, kind, colour, text in (
             (-0.2, "first", OKABE_ITO[0], "first order $S_i$"),
             (0.2, "total", OKABE_ITO[1], "total $S_{Ti}$"),
@@ -360,15 +363,14 @@ def attacks_panel(sweep: Sweep, layout: Layout) -> Panel:
 
 def chosen_panels(layout: Layout) -> list[Callable[[Sweep, Layout], Panel]]:
     """The figure builders that fit the sweep, in a fixed order."""
-    builders = [survival_panel]
-    if layout.fan:
-        builders.append(fan_panel)
-    if layout.heat is not None:
-        builders.append(heatmap_panel)
-    if layout.sobol:
-        builders.append(sobol_panel)
-    builders.append(attacks_panel)
-    return builders
+    chosen = [
+        (layout.survival, survival_panel),
+        (layout.fan, fan_panel),
+        (layout.heat is not None, heatmap_panel),
+        (bool(layout.sobol_outcomes), sobol_panel),
+        (layout.attacks, attacks_panel),
+    ]
+    return [build for fits, build in chosen if fits]
 
 
 def build_panels(sweep: Sweep, layout: Layout) -> list[Panel]:

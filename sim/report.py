@@ -111,8 +111,8 @@ def heatmap_section(sweep: Sweep, layout: Layout) -> list[str]:
 def sobol_section(sweep: Sweep, layout: Layout) -> list[str]:
     """First-order and total Sobol indices of each outcome, with bootstrap intervals."""
     names = [p.name for p in sweep.parameters]
-    runs = analysis.sobol_outcomes(sweep.ok, sweep.horizon)
-    table = analysis.sobol_tables(runs, names, CONFIDENCE)
+    outcomes = list(layout.sobol_outcomes)
+    table = analysis.sobol_tables(sweep.ok, names, outcomes, sweep.horizon, CONFIDENCE)
     return [
         "## Global sensitivity",
         "",
@@ -140,14 +140,17 @@ def attacks_section(sweep: Sweep, layout: Layout) -> list[str]:
 
 def render_report(sweep: Sweep, layout: Layout) -> str:
     """The whole report as Markdown."""
-    lines = header(sweep) + survival_section(sweep, layout)
-    if layout.fan:
-        lines += fan_section(sweep, layout)
-    if layout.heat is not None:
-        lines += heatmap_section(sweep, layout)
-    if layout.sobol:
-        lines += sobol_section(sweep, layout)
-    lines += attacks_section(sweep, layout)
+    sections = [
+        (layout.survival, survival_section),
+        (layout.fan, fan_section),
+        (layout.heat is not None, heatmap_section),
+        (bool(layout.sobol_outcomes), sobol_section),
+        (layout.attacks, attacks_section),
+    ]
+    lines = header(sweep)
+    for fits, section in sections:
+        if fits:
+            lines += section(sweep, layout)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,0 +1,194 @@
+"""Figures and report from small fixture sweeps made by the real runner."""
+
+import hashlib
+import struct
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.figures import DOUBLE_COLUMN, PNG_DPI, SINGLE_COLUMN, plot_sweep
+from sim.report import write_report
+from sim.runner import run_experiment
+
+SCENARIO = Path(__file__).parent.parent / "scenarios" / "june2020.toml"
+GRID = f"""
+name = "fixture_grid"
+scenario = "{SCENARIO}"
+seed = 11
+replicates = 2
+horizon_days = 150
+series = ["system_rung"]
+
+[design]
+kind = "grid"
+
+[parameters."us.policy"]
+kind = "categorical"
+values = ["never", "proportionate"]
+
+[parameters."militias.*.restraint"]
+kind = "values"
+values = [0.2, 0.6]
+
+[parameters."government.enforcement"]
+kind = "values"
+values = [0.1, 0.7]
+"""
+SOBOL = f"""
+name = "fixture_sobol"
+scenario = "{SCENARIO}"
+seed = 12
+replicates = 1
+horizon_days = 90
+outcomes = ["redline_crossed", "drawdown_day", "us_killed"]
+
+[design]
+kind = "sobol"
+samples = 8
+
+[parameters."us.retaliation_prob"]
+kind = "uniform"
+low = 0.0
+high = 1.0
+
+[parameters."government.enforcement"]
+kind = "uniform"
+low = 0.0
+high = 0.8
+"""
+
+
+def sweep_folder(root: Path, name: str, text: str) -> Path:
+    experiment = root / f"{name}.toml"
+    experiment.write_text(text)
+    run_experiment(experiment, root / name, workers=1, progress=False)
+    return root / name
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory) -> Path:
+    return sweep_folder(tmp_path_factory.mktemp("grid"), "grid", GRID)
+
+
+@pytest.fixture(scope="module")
+def sobol(tmp_path_factory) -> Path:
+    return sweep_folder(tmp_path_factory.mktemp("sobol"), "sobol", SOBOL)
+
+
+@pytest.fixture(scope="module")
+def written(grid) -> list[Path]:
+    """The files a first `plot` of the grid sweep wrote."""
+    return plot_sweep(grid)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def png_chunks(path: Path) -> list[tuple[bytes, bytes]]:
+    data, chunks, at = path.read_bytes(), [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        chunks.append((data[at + 4 : at + 8], data[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+def test_grid_sweep_gets_survival_fan_heatmap_and_attack_figures(grid, written):
+    names = sorted({path.stem for path in written})
+    assert names == ["attacks", "fan", "heatmap", "survival"]  # no Sobol for a grid
+    for name in names:
+        for suffix in (".pdf", ".png", ".txt", ".csv"):
+            assert (grid / "figures" / f"{name}{suffix}").stat().st_size > 0
+        assert (grid / "figures" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    caption = (grid / "figures" / "survival.txt").read_text()
+    assert "Experiment: fixture_grid" in caption
+    assert "Runs: 16 in the sweep, 16 ok, 0 failed" in caption
+    assert "Kaplan-Meier" in caption and "Log-rank" in caption and "us.policy" in caption
+    heat = (grid / "figures" / "heatmap.txt").read_text()
+    assert "militias.*.restraint (x) and government.enforcement (y)" in heat
+
+
+def test_figures_have_journal_widths(grid, written):
+    widths = {}
+    for name in ("survival", "heatmap"):
+        header = dict(png_chunks(grid / "figures" / f"{name}.png"))[b"IHDR"]
+        widths[name] = struct.unpack(">I", header[:4])[0]
+    assert widths == {
+        "survival": round(SINGLE_COLUMN * PNG_DPI),
+        "heatmap": round(DOUBLE_COLUMN * PNG_DPI),
+    }
+
+
+def test_plot_twice_gives_identical_bytes_and_no_dates(grid, written):
+    first = digests(grid / "figures")
+    assert plot_sweep(grid) == written
+    assert digests(grid / "figures") == first
+    pdf = (grid / "figures" / "fan.pdf").read_bytes()
+    assert b"CreationDate" not in pdf and b"ModDate" not in pdf and b"Matplotlib" not in pdf
+    chunk_types = {kind for kind, _ in png_chunks(grid / "figures" / "fan.png")}
+    assert chunk_types == {b"IHDR", b"pHYs", b"IDAT", b"IEND"}  # no tEXt (Software), no tIME
+
+
+def test_sobol_design_gets_sobol_figure_and_table(sobol):
+    written = plot_sweep(sobol)
+    assert "sobol" in {path.stem for path in written}
+    assert "fan" not in {path.stem for path in written}  # no series recorded
+    table = (sobol / "figures" / "sobol.csv").read_text().splitlines()
+    assert table[0] == (
+        "outcome,parameter,first_order,first_low,first_high,total_order,total_low,total_high"
+    )
+    assert len(table) == 1 + 3 * 2  # three outcomes x two parameters
+    assert "percentile-bootstrap" in (sobol / "figures" / "sobol.txt").read_text()
+
+
+def test_report_holds_the_tables(grid, written, sobol):
+    text = write_report(grid).read_text()
+    assert text.startswith("# fixture_grid")
+    assert "![survival](figures/survival.png)" in text
+    assert "| level | runs | drawdowns | median_day | median_low | median_high |" in text
+    assert "| level_a | level_b | statistic | p_value | p_bonferroni |" in text
+    assert "## Attacks by site and by group" in text
+    sensitivity = write_report(sobol).read_text()
+    assert "## Global sensitivity" in sensitivity
+    assert "## Escalation over time" not in sensitivity  # no series recorded
+
+
+@pytest.mark.slow
+def test_cli_plot_and_report_say_what_they_wrote(grid):
+    runner = CliRunner()
+    result = runner.invoke(app, ["plot", str(grid), "--by", "government.enforcement"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {grid / 'figures' / 'survival.pdf'}" in result.output
+    assert "government.enforcement" in (grid / "figures" / "survival.txt").read_text()
+    result = runner.invoke(app, ["report", str(grid)])
+    assert result.exit_code == 0
+    assert result.output == f"wrote {grid / 'report.md'}\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["plot", "{tmp}/absent"], "error: {tmp}/absent: no such folder\n"),
+        (["plot", "{tmp}"], "error: {tmp}/runs.parquet: not found; run `escalation sweep` first\n"),
+        (
+            ["report", "{tmp}"],
+            "error: {tmp}/runs.parquet: not found; run `escalation sweep` first\n",
+        ),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, arguments, message):
+    result = CliRunner().invoke(app, [a.format(tmp=tmp_path) for a in arguments])
+    assert result.exit_code == 2
+    assert result.output == message.format(tmp=tmp_path)
+    assert not (tmp_path / "figures").exists()
+
+
+@pytest.mark.slow
+def test_cli_unknown_parameter_is_bad_input(grid):
+    result = CliRunner().invoke(app, ["plot", str(grid), "--by", "us.polcy"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --by: us.polcy: not a swept parameter")
