@@ -471,8 +471,21 @@ def _executor(workers: int, dask: str | None) -> Iterator[tuple[Executor, int]]:
         )
         try:
             yield pool, workers
+        except BaseException:
+            _stop_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers at once (Ctrl-C or an error): the chunks they hold would be dropped."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
