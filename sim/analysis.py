@@ -221,8 +221,13 @@ def survival_curves(
     curves = []
     for label, group in groups:
         days, observed = drawdown_times(group, horizon)
-        curves.append(kaplan_meier(days, observed, confidence, str(label)))
+        curves.append(kaplan_meier(days, observed, confidence, level_name(label)))
     return curves
+
+
+def level_name(level: Any) -> str:
+    """A parameter level as text: floats to 3 significant digits, anything else as is."""
+    return f"{level:.3g}" if isinstance(level, float) else str(level)
 
 
 def grouped(runs: pd.DataFrame, by: Parameter) -> list[tuple[Any, pd.DataFrame]]:
@@ -239,7 +244,9 @@ def logrank_table(runs: pd.DataFrame, by: Parameter, horizon: int) -> pd.DataFra
     samples = []
     for level, group in grouped(runs, by):
         days, observed = drawdown_times(group, horizon)
-        samples.append((str(level), stats.CensoredData(days[observed], right=days[~observed])))
+        samples.append(
+            (level_name(level), stats.CensoredData(days[observed], right=days[~observed]))
+        )
     rows = []
     pairs = list(itertools.combinations(samples, 2))
     for (first, x), (second, y) in pairs:
@@ -315,7 +322,7 @@ def fan_quantiles(
             for q in FAN_QUANTILES
         }
         frame = pd.DataFrame(quantiles).reset_index()
-        frame.insert(0, "level", str(level))
+        frame.insert(0, "level", level_name(level))
         frame.insert(2, "runs", days.size().to_numpy())
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
@@ -461,7 +468,7 @@ def attack_counts(
                 mean, low, high = mean_interval(counts, confidence)
                 rows.append(
                     {
-                        "level": str(level),
+                        "level": level_name(level),
                         "by": kind,
                         "name": column.removeprefix(prefix),
                         "runs": len(counts),

@@ -236,8 +236,12 @@ def draw_heatmap(
     )
     axis.set_facecolor("#eeeeee")
     axis.grid(False)
-    axis.set_xticks(np.arange(values.shape[1]) + 0.5, [str(v) for v in grid.columns], rotation=30)
-    axis.set_yticks(np.arange(values.shape[0]) + 0.5, [str(v) for v in grid.index])
+    axis.set_xticks(
+        np.arange(values.shape[1]) + 0.5,
+        [analysis.level_name(v) for v in grid.columns],
+        rotation=30,
+    )
+    axis.set_yticks(np.arange(values.shape[0]) + 0.5, [analysis.level_name(v) for v in grid.index])
     for (row, col), value in np.ndenumerate(values):
         if np.isnan(value):
             axis.add_patch(
