@@ -67,8 +67,9 @@ class AttackOption:
 def attack_menu(model: EscalationModel) -> list[AttackOption]:
     """Light and heavy salvos at each occupied site, valued against today's risks.
 
-    The shared terms: propensity, access, fear of US retaliation (Iran's belief in US resolve
-    times the chance the salvo kills Americans) and fear of the government's enforcement.
+    The shared terms: propensity, the cost of the rockets, access, fear of US retaliation (the
+    chance, as Iran believes it, that the US answers this salvo) and fear of the government's
+    enforcement.
     """
     rules = model.scenario.config.militia_rules
     shared = (
@@ -84,36 +85,73 @@ def attack_menu(model: EscalationModel) -> list[AttackOption]:
             risk = lethality(rockets, defence, rules.us_kill_prob_per_rocket)
             value = (
                 shared
+                - rules.rocket_cost * rockets
                 - rules.access_weight * (1.0 - site.militia_access)
-                - rules.retaliation_fear * model.iran.resolve * risk
+                - rules.retaliation_fear * model.iran.answer_prob(risk)
             )
             gain = rules.attack_gain * site.symbolic_value * rockets / rules.heavy_salvo_mean
             menu.append(AttackOption(site.name, rockets, intended, gain, value))
     return menu
 
 
+@dataclass
+class Belief:
+    """A Beta-Bernoulli belief about how often something happens."""
+
+    alpha: float
+    beta: float
+
+    @property
+    def mean(self) -> float:
+        """Posterior mean."""
+        return self.alpha / (self.alpha + self.beta)
+
+    def update(self, happened: bool, weight: float) -> None:
+        """Count one observation, with ``weight`` (1 is conjugate updating)."""
+        if happened:
+            self.alpha += weight
+        else:
+            self.beta += weight
+
+
 class Iran(mesa.Agent):
-    """IRGC-Quds Force: sets how far up the ladder its proxies may go and learns US resolve."""
+    """IRGC-Quds Force: sets how far up the ladder its proxies may go and learns US resolve.
+
+    Iran holds two beliefs: ``resolve``, the chance the US answers an attack that kills Americans
+    (its red line), and ``reaction``, the chance it answers one that does not.
+    """
 
     model: EscalationModel
 
     def __init__(self, model: EscalationModel, params: IranParams):
         super().__init__(model)
         self.params = params
-        self.alpha = params.resolve_prior_alpha
-        self.beta = params.resolve_prior_beta
+        self.resolve_belief = Belief(params.resolve_prior_alpha, params.resolve_prior_beta)
+        self.reaction_belief = Belief(params.reaction_prior_alpha, params.reaction_prior_beta)
         self.ceiling = Rung.HARASSING_FIRE
         self.red_line_crossed = params.red_line_crossed
+        self.urgency = 0.0
         self.rung = Rung.TALKS
 
     @property
     def resolve(self) -> float:
-        """Posterior mean of the chance that the US answers an attack (Beta-Bernoulli)."""
-        return self.alpha / (self.alpha + self.beta)
+        """Believed chance that the US answers an attack that kills Americans."""
+        return self.resolve_belief.mean
+
+    @property
+    def reaction(self) -> float:
+        """Believed chance that the US answers an attack that kills no American."""
+        return self.reaction_belief.mean
+
+    def answer_prob(self, lethality: float) -> float:
+        """Believed chance that the US answers a salvo that kills Americans with ``lethality``."""
+        return lethality * self.resolve + (1.0 - lethality) * self.reaction
 
     def step(self) -> None:
         """Strike directly if Iran's red line was crossed; review the proxy ceiling weekly."""
         self.rung = Rung.TALKS
+        salient = self.model.dialogue_is_salient(self.params.dialogue_window_days)
+        self.urgency = self.params.dialogue_boost if salient else 0.0
         if self.red_line_crossed:
             self.red_line_crossed = False
             has_target = bool(self.model.occupied_sites())
@@ -129,35 +167,30 @@ class Iran(mesa.Agent):
     def choose_ceiling(self) -> Rung:
         """Logit choice of the proxies' ceiling: pressure on the US against expected retaliation."""
         rules = self.model.scenario.config.militia_rules
-        value = self.params.withdrawal_value
-        if self.model.dialogue_is_salient(self.params.dialogue_window_days):
-            value *= 1.0 + self.params.dialogue_boost
-        options = (
-            (Rung.THREATS, 0.0),
+        value = self.params.withdrawal_value * (1.0 + self.urgency)
+        defence = self.model.mean_defence()
+        options = [(Rung.THREATS, 0.0)]
+        utilities = [0.0]
+        for ceiling, rockets in (
             (Rung.HARASSING_FIRE, rules.light_salvo_mean),
             (Rung.US_CASUALTIES, rules.heavy_salvo_mean),
-        )
-        defence = self.model.mean_defence()
-        utilities = [
-            value * rockets / rules.heavy_salvo_mean
-            - self.params.retaliation_cost
-            * self.resolve
-            * lethality(rockets, defence, rules.us_kill_prob_per_rocket)
-            for _, rockets in options
-        ]
+        ):
+            risk = lethality(rockets, defence, rules.us_kill_prob_per_rocket)
+            options.append((ceiling, rockets))
+            utilities.append(
+                value * rockets / rules.heavy_salvo_mean
+                - self.params.retaliation_cost * self.answer_prob(risk)
+            )
         return options[logit_choice(self.model.rng, utilities, self.params.rationality)][0]
 
     def observe(self, attack: Attack) -> None:
-        """Update the belief in US resolve from whether an attack was answered."""
-        weight = self.params.learning_rate
-        if attack.answered:
-            self.alpha += weight
-        else:
-            self.beta += weight
+        """Learn from whether the US answered an attack, by whether it killed Americans."""
+        belief = self.resolve_belief if attack.us_killed else self.reaction_belief
+        belief.update(attack.answered, self.params.learning_rate)
 
     def observe_threat(self, credibility: float) -> None:
-        """A US deterrent threat counts as a fraction of an answered attack."""
-        self.alpha += self.params.learning_rate * credibility
+        """A US deterrent threat counts as a fraction of an answered deadly attack."""
+        self.resolve_belief.update(True, self.params.learning_rate * credibility)
 
 
 class MilitiaGroup(mesa.Agent):
@@ -198,8 +231,11 @@ class MilitiaGroup(mesa.Agent):
     def attack_utility(self, option: AttackOption) -> float:
         """The group's utility of an attack: the day's menu value plus its own terms."""
         rules = self.model.scenario.config.militia_rules
+        urgency = 1.0 + self.loyalty * self.model.iran.urgency
         utility = (
-            option.value + option.gain * self.capability - rules.restraint_weight * self.restraint
+            option.value
+            + option.gain * self.capability * urgency
+            - rules.restraint_weight * self.restraint
         )
         if option.intended > self.model.iran.ceiling:
             utility -= rules.ceiling_violation_cost * self.loyalty * (1.0 - self.autonomy)

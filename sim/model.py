@@ -269,6 +269,7 @@ class EscalationModel(mesa.Model):
             "us_killed": "us_killed",
             "iraqi_casualties": "iraqi_casualties",
             "iran_belief_us_resolve": lambda m: m.iran.resolve,
+            "iran_belief_us_reaction": lambda m: m.iran.reaction,
             "government_credibility": lambda m: m.government.credibility,
             "attack_pressure": lambda m: m.us.pressure,
         }
@@ -317,6 +318,7 @@ class EscalationModel(mesa.Model):
             "government_fell_day": self.government_fell_day,
             "government_credibility_final": self.government.credibility,
             "iran_belief_us_resolve_final": self.iran.resolve,
+            "iran_belief_us_reaction_final": self.iran.reaction,
             "troops_final": round(self.troops),
         }
 

@@ -61,7 +61,7 @@ class MilitiaRules(Strict):
     """Rules shared by every militia group: attack choice and attack effects."""
 
     rationality: Positive = 1.0
-    attack_propensity: float = -5.5
+    attack_propensity: float = -2.5
     attack_gain: NonNegative = 2.0
     threat_gain: float = -3.0
     restraint_weight: NonNegative = 3.0
@@ -69,6 +69,7 @@ class MilitiaRules(Strict):
     retaliation_fear: NonNegative = 8.0
     ceiling_violation_cost: NonNegative = 4.0
     enforcement_fear: NonNegative = 1.5
+    rocket_cost: NonNegative = 0.15
     light_salvo_mean: Annotated[float, Field(ge=1.0)] = 3.0
     heavy_salvo_mean: Annotated[float, Field(ge=1.0)] = 20.0
     us_kill_prob_per_rocket: Probability = 0.006
@@ -80,15 +81,17 @@ class MilitiaRules(Strict):
 class Iran(Strict):
     """Iran / IRGC-Quds Force: proxy ceiling, belief about US resolve, direct action."""
 
-    resolve_prior_alpha: Positive = 2.0
-    resolve_prior_beta: Positive = 2.0
+    resolve_prior_alpha: Positive = 3.0
+    resolve_prior_beta: Positive = 1.0
+    reaction_prior_alpha: Positive = 1.0
+    reaction_prior_beta: Positive = 15.0
     learning_rate: NonNegative = 0.5
     withdrawal_value: NonNegative = 1.0
-    retaliation_cost: NonNegative = 20.0
+    retaliation_cost: NonNegative = 10.0
     rationality: Positive = 3.0
     review_interval_days: Annotated[int, Field(ge=1)] = 7
     dialogue_window_days: Annotated[int, Field(ge=0)] = 10
-    dialogue_boost: NonNegative = 1.0
+    dialogue_boost: NonNegative = 0.7
     direct_response_prob: Probability = 0.6
     missile_salvo: Annotated[int, Field(ge=1)] = 12
     missile_kill_prob: Probability = 0.01
@@ -163,7 +166,7 @@ class CalendarEvent(Strict):
 def _june2020_sites() -> tuple[Site, ...]:
     return (
         Site(name="Green Zone / US Embassy", lat=33.30, lon=44.39, us_troops=300,
-             defence=0.6, militia_access=1.0, symbolic_value=1.5, retain_priority=5),
+             defence=0.4, militia_access=1.0, symbolic_value=1.0, retain_priority=5),
         Site(name="Baghdad airport", lat=33.26, lon=44.23, us_troops=600,
              defence=0.3, militia_access=1.0, symbolic_value=1.0, retain_priority=2),
         Site(name="Camp Taji", lat=33.52, lon=44.26, us_troops=900,

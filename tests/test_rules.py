@@ -98,21 +98,38 @@ def test_attack_rung_follows_its_casualties():
 # --- Iran ---------------------------------------------------------------------------------------
 
 
-def test_iran_belief_rises_when_answered_and_falls_when_ignored():
-    model = make_model(**{"iran.learning_rate": 1.0})
+def test_iran_learns_resolve_from_deadly_attacks_and_reaction_from_the_rest():
+    model = make_model(
+        **{
+            "iran.learning_rate": 1.0,
+            "iran.resolve_prior_alpha": 2.0,
+            "iran.resolve_prior_beta": 2.0,
+            "iran.reaction_prior_alpha": 1.0,
+            "iran.reaction_prior_beta": 1.0,
+        }
+    )
     iran = model.iran
-    start = iran.resolve
-    iran.observe(Attack(0, "X", "Camp Taji", 3, 0, 0, Rung.HARASSING_FIRE, answered=True))
-    assert (iran.alpha, iran.beta) == (3.0, 2.0)
-    assert iran.resolve > start
-    for _ in range(5):
+    iran.observe(Attack(0, "X", "Camp Taji", 20, 1, 0, Rung.US_CASUALTIES, answered=True))
+    assert (iran.resolve_belief.alpha, iran.resolve_belief.beta) == (3.0, 2.0)
+    assert iran.reaction == 0.5  # untouched by a deadly attack
+    for _ in range(4):
         iran.observe(Attack(0, "X", "Camp Taji", 3, 0, 0, Rung.HARASSING_FIRE))
-    assert iran.resolve == pytest.approx(3 / 10)
+    assert iran.reaction == pytest.approx(1 / 6)
+    assert iran.resolve == pytest.approx(3 / 5)  # untouched by harassing fire
+    assert iran.answer_prob(0.25) == pytest.approx(0.25 * 3 / 5 + 0.75 / 6)
+
+
+def test_a_us_threat_counts_as_part_of_an_answered_deadly_attack():
+    model = make_model(**{"iran.learning_rate": 0.5})
+    alpha = model.iran.resolve_belief.alpha
+    model.iran.observe_threat(0.2)
+    assert model.iran.resolve_belief.alpha == pytest.approx(alpha + 0.1)
 
 
 def test_iran_allows_lethal_attacks_more_often_when_it_doubts_us_resolve():
     def lethal_share(alpha: float, beta: float) -> float:
         model = make_model(**{"iran.resolve_prior_alpha": alpha, "iran.resolve_prior_beta": beta})
+        model.iran.urgency = 0.0
         choices = [model.iran.choose_ceiling() for _ in range(2000)]
         return choices.count(Rung.US_CASUALTIES) / len(choices)
 
