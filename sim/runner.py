@@ -21,6 +21,7 @@ import platform
 import re
 import signal
 import subprocess
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -453,8 +454,19 @@ class InlineExecutor(Executor):
         return future
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(sweep_pid: int) -> None:
+    """Leave Ctrl-C to the sweep (it stops its workers), and exit if the sweep is killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(sweep_pid,), daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            os._exit(1)
 
 
 @contextmanager
@@ -467,7 +479,10 @@ def _executor(workers: int, dask: str | None) -> Iterator[tuple[Executor, int]]:
         yield InlineExecutor(), 1
     else:
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=_process_context(), initializer=_ignore_interrupts
+            max_workers=workers,
+            mp_context=_process_context(),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
         try:
             yield pool, workers
