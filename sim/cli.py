@@ -143,10 +143,10 @@ def schema() -> None:
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file.")],
     out: Annotated[
-        Path | None, typer.Option(help="Results folder [default: results/<experiment name>].")
+        Path | None, typer.Option(help="Results folder (default: results/<name>).")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes [default: CPU count].")
+        int | None, typer.Option(min=1, help="Worker processes (default: the CPU count).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Run only the runs missing from --out.")] = False,
     dask: Annotated[
