@@ -258,6 +258,8 @@ def validate_experiment(
     """Validate an experiment mapping; the scenario path is relative to ``base_dir``."""
     if isinstance(data.get("parameters"), dict):
         data = {**data, "parameters": _flatten_parameters(data["parameters"])}
+    if isinstance(data.get("fixed"), dict):
+        data = {**data, "fixed": _flatten_fixed(data["fixed"])}
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as error:
@@ -285,6 +287,17 @@ def _flatten_parameters(table: dict[str, Any], prefix: str = "") -> dict[str, An
             flat.update(_flatten_parameters(value, f"{name}."))
         else:
             flat[name] = value
+    return flat
+
+
+def _flatten_fixed(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables (``[fixed.us]``) set single fields, never a whole table."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flatten_fixed(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
     return flat
 
 

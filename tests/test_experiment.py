@@ -133,6 +133,19 @@ def test_nested_tables_and_bare_lists_name_parameters():
     assert len(design_points(loaded)[0]) == 6
 
 
+def test_fixed_fields_apply_to_the_base_scenario():
+    loaded = experiment(
+        {"kind": "grid"},
+        {"us.policy": POLICY},
+        fixed={"us": {"threat_prob": 0.1}, "government.enforcement": 0.7},
+        horizon_days=30,
+    )
+    assert loaded.config.us.threat_prob == 0.1
+    assert loaded.config.us.retaliation_prob == 0.9  # the rest of the table is untouched
+    assert loaded.config.government.enforcement == 0.7
+    assert loaded.config.horizon_days == 30
+
+
 @pytest.mark.parametrize(
     ("change", "field", "problem"),
     [
