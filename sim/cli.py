@@ -278,7 +278,7 @@ def viz(
     from sim.viz_server import serve
 
     typer.echo(f"serving {scenario} at http://{host}:{port}/ (Ctrl-C to stop)")
-    raise typer.Exit(code=serve(scenario, host, port))
+    serve(scenario, host, port)
 
 
 def main() -> None:

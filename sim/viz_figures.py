@@ -219,7 +219,7 @@ def draw_recent_attacks(ax: Axes, model: EscalationModel, recent_days: int) -> N
     where = {site.name: (site.lon, site.lat) for site in model.sites}
     recent = [a for a in model.attacks if a.day > model.day - recent_days]
     seen: Counter[str] = Counter()
-    for attack in recent:
+    for number, attack in enumerate(recent):
         angle = 2.4 * seen[attack.site]  # golden-angle spiral keeps repeated attacks apart
         radius = 0.25 + 0.04 * seen[attack.site]
         seen[attack.site] += 1
@@ -232,6 +232,7 @@ def draw_recent_attacks(ax: Axes, model: EscalationModel, recent_days: int) -> N
             color=colours[attack.attacker],
             edgecolor="black" if attack.us_killed else "none",
             zorder=3,
+            gid=f"attack-{number}",
         )
     for attacker in dict.fromkeys(a.attacker for a in recent):
         ax.scatter([], [], marker="^", color=colours[attacker], label=attacker)

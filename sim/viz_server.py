@@ -8,9 +8,9 @@ serves them itself. Telemetry and Solara's "check" request are switched off too.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from sim.viz_model import SCENARIO_ENV
 
@@ -38,11 +38,7 @@ def server_environment(scenario: Path) -> dict[str, str]:
     return {**os.environ, **OFFLINE_SETTINGS, SCENARIO_ENV: str(scenario)}
 
 
-def serve(scenario: Path, host: str, port: int) -> int:
-    """Run the Solara server until it stops or is interrupted; return its exit code."""
-    process = subprocess.Popen(server_command(host, port), env=server_environment(scenario))
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return process.wait()
+def serve(scenario: Path, host: str, port: int) -> NoReturn:
+    """Replace this process with the Solara server (so signals reach the server directly)."""
+    sys.stdout.flush()
+    os.execve(sys.executable, server_command(host, port), server_environment(scenario))
