@@ -219,6 +219,9 @@ def coverage_table(observed: dict[str, float], simulated: pd.DataFrame) -> pd.Da
                 "low_5": float(low),
                 "high_95": float(high),
                 "covered": bool(low <= observed[name] <= high),
+                "rank": float(
+                    np.mean(values < observed[name]) + np.mean(values == observed[name]) / 2
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -447,13 +450,16 @@ def report_markdown(
         f"{spec.validation.draws} runs of the fitted scenario, parameters drawn from the "
         f"posterior. {covered} of {len(coverage)} statistics lie in the 90% predictive interval.",
         "",
-        "| statistic | observed | predictive median | 90% interval | covered |",
-        "|---|---|---|---|---|",
+        "| statistic | observed | predictive median | 90% interval | covered | rank |",
+        "|---|---|---|---|---|---|",
         *(
             f"| {r.statistic} | {r.observed:g} | {r.median:g} | [{r.low_5:g}, {r.high_95:g}] | "
-            f"{'yes' if r.covered else '**no**'} |"
+            f"{'yes' if r.covered else '**no**'} | {r.rank:.2f} |"
             for r in coverage.itertuples()
         ),
+        "",
+        "Rank: the share of predictive runs below the observed value (ties count half); near 0",
+        "or 1 the model rarely produces what happened even when the wide interval covers it.",
         "",
         "Figures: `monthly_attacks.png` (listed attacks per month against the predictive bands),",
         "`cumulative_attacks.png` (press tallies against the predictive bands), `posterior.png`.",
