@@ -109,7 +109,8 @@ def EventLog(model: BrowserModel):
     with solara.Card(f"Latest events ({len(model.event_log)} so far)", classes=["escalation-card"]):
         for day, actor, text in reversed(model.event_log[-EVENT_LOG_LINES:]):
             when = start + timedelta(days=day)
-            solara.Text(f"Day {day} ({when:%d %b}) · {actor}: {text}", classes=["escalation-event"])
+            line = f"Day {day} ({when:%d %b}) · {actor}: {text}"
+            solara.Div(children=[line], classes=["escalation-event"])
 
 
 COMPONENTS = [Status, Ladder, SitesMap, Troops, AttacksPerWeek, SystemRung, Beliefs, EventLog]

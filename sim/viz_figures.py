@@ -193,7 +193,7 @@ def draw_sites(ax: Axes, model: EscalationModel) -> None:
         38.5,
         29.0,
         "\n".join(lines),
-        fontsize=7.5,
+        fontsize=7.5 if len(lines) <= 9 else 6,
         va="bottom",
         ha="left",
         bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "lightgray"},
