@@ -24,7 +24,7 @@ from sim.runner import load_runs, run_points, run_seed
 from sim.scenario import ScenarioConfig, apply_overrides
 
 SEED = 2020
-REPLICATES = 10
+REPLICATES = 15
 GRID = {
     "us.retaliation_prob": [0.3, 0.6, 0.9],
     "militias.*.restraint": [0.2, 0.4, 0.6],
@@ -68,7 +68,7 @@ def with_mesa_batch_run(processes: int) -> tuple[float, list[dict[str, Any]]]:
     )
 
 
-def with_sweep(workers: int, folder: Path) -> tuple[float, Any]:
+def with_sweep(workers: int, folder: Path, series: bool) -> tuple[float, Any]:
     """The same runs with common random numbers, so seed r is batch_run's r-th seed."""
     return timed(
         lambda: run_points(
@@ -76,8 +76,9 @@ def with_sweep(workers: int, folder: Path) -> tuple[float, Any]:
             grid_points(),
             replicates=REPLICATES,
             seed=SEED,
-            out=folder / f"sweep-{workers}",
+            out=folder / f"sweep-{workers}-{series}",
             workers=workers,
+            series=series,
             crn=True,
             progress=False,
         )
@@ -150,34 +151,48 @@ def time_per_day(runs: int = 20) -> tuple[float, float]:
     return 1000 * plain / days, 1000 * recorded / days
 
 
-def main() -> None:
+def throughput(folder: Path) -> None:
+    """Runs per second against mesa.batch_run, at 1 and 2 workers."""
     n = len(grid_points()) * REPLICATES
+    rows = []
+    for workers in (1, 2):
+        batch_seconds, batch = with_mesa_batch_run(workers)
+        plain_seconds, runs = with_sweep(workers, folder, series=False)
+        series_seconds, _ = with_sweep(workers, folder, series=True)
+        check_same_results(batch, runs)
+        rows.append((workers, n / plain_seconds, n / series_seconds, n / batch_seconds))
+    print("| workers | escalation sweep (runs/s) | with daily series (runs/s) | "
+          "mesa.batch_run (runs/s) | ratio | ratio, with series |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for workers, plain, series, batch in rows:
+        print(f"| {workers} | {plain:.1f} | {series:.1f} | {batch:.1f} | "
+              f"{plain / batch:.2f} | {series / batch:.2f} |")  # fmt: skip
+    print(f"\nspeed-up of escalation sweep from 1 to 2 workers: {rows[1][1] / rows[0][1]:.2f}"
+          f" ({rows[1][2] / rows[0][2]:.2f} with series; times include starting the workers)\n",
+          flush=True)  # fmt: skip
+
+
+def memory(folder: Path) -> None:
+    """Peak memory of sweeps of 1,000 and 10,000 short runs."""
+    print(f"| runs ({MEMORY_HORIZON_DAYS}-day horizon, 2 workers) | seconds | "
+          "peak memory, sweep process (MB) | peak memory, with workers (MB) |")  # fmt: skip
+    print("|---|---|---|---|")
+    for size in (1_000, 10_000):
+        seconds, main_peak, total_peak = peak_memory(size, folder)
+        assert len(load_runs(folder / f"memory-{size}")) == size
+        print(f"| {size:,} | {seconds:.1f} | {main_peak:.0f} | {total_peak:.0f} |", flush=True)
+
+
+def main() -> None:
     machine = platform.processor() or platform.machine()
     print(f"escalation benchmark: {machine}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, mesa {mesa.__version__}")  # fmt: skip
-    print(f"{n} runs of the {BASE.horizon_days}-day June 2020 scenario "
-          f"({len(grid_points())} grid points x {REPLICATES} seeds)\n", flush=True)  # fmt: skip
+    points = len(grid_points())
+    print(f"{points * REPLICATES} runs of the {BASE.horizon_days}-day June 2020 scenario "
+          f"({points} grid points x {REPLICATES} seeds)\n", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        rows = []
-        for workers in (1, 2):
-            batch_seconds, batch = with_mesa_batch_run(workers)
-            sweep_seconds, runs = with_sweep(workers, folder)
-            check_same_results(batch, runs)
-            rows.append((workers, n / sweep_seconds, n / batch_seconds))
-        print("| workers | escalation sweep (runs/s) | mesa.batch_run (runs/s) | ratio |")
-        print("|---|---|---|---|")
-        for workers, ours, theirs in rows:
-            print(f"| {workers} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |")
-        print(f"\nspeed-up of escalation sweep from 1 to 2 workers: {rows[1][1] / rows[0][1]:.2f}")
-        print("(the 2-worker figure includes starting the worker processes)\n", flush=True)
-        print(f"| runs ({MEMORY_HORIZON_DAYS}-day horizon, 2 workers) | seconds | "
-              "peak memory, sweep process (MB) | peak memory, with workers (MB) |")  # fmt: skip
-        print("|---|---|---|---|")
-        for size in (1_000, 10_000):
-            seconds, main_peak, total_peak = peak_memory(size, folder)
-            assert len(load_runs(folder / f"memory-{size}")) == size
-            print(f"| {size:,} | {seconds:.1f} | {main_peak:.0f} | {total_peak:.0f} |", flush=True)
+        throughput(Path(tmp))
+        memory(Path(tmp))
     plain, recorded = time_per_day()
     print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
 
