@@ -1,5 +1,6 @@
-"""docs/model.md must keep up with the code: every scenario field, rung and outcome in it."""
+"""docs/model.md must keep up with the code: fields, rungs, outcomes and its day-0 figures."""
 
+import math
 import re
 import typing
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim import agents
+from sim.agents import lethality
 from sim.ladder import RUNG_INFO, Rung
 from sim.model import EscalationModel, EscalationScenario
 from sim.scenario import ScenarioConfig, apply_overrides
@@ -144,3 +147,73 @@ def test_outcomes_and_series_columns_are_documented(code_spans: set[str]):
     missing += [c for c in columns if not c.startswith("rung:") and c not in code_spans]
     assert "rung:<militia name>" in code_spans
     assert not missing, f"outcomes or series columns not documented in docs/model.md: {missing}"
+
+
+def section(doc: str, heading: str) -> str:
+    """The text of one `###` subsection of the doc."""
+    return doc.split(f"\n### {heading}", 1)[1].split("\n### ", 1)[0]
+
+
+def softmax(utilities: list[float], rationality: float) -> list[float]:
+    top = max(utilities)
+    weights = [math.exp(rationality * (u - top)) for u in utilities]
+    return [w / sum(weights) for w in weights]
+
+
+def joined(values: list[float], digits: int = 3) -> str:
+    return " / ".join(f"{v:.{digits}f}" for v in values)
+
+
+@pytest.fixture
+def june_day0() -> EscalationModel:
+    return EscalationModel(EscalationScenario(rng=0, config=ScenarioConfig()), record=False)
+
+
+def test_quoted_kill_chances_are_the_codes(doc: str):
+    text = " ".join(section(doc, "7.2 Salvo lethality and attack resolution").split())
+    rules, iran = ScenarioConfig().militia_rules, ScenarioConfig().iran
+    kill = rules.us_kill_prob_per_rocket
+    light = [lethality(rules.light_salvo_mean, d, kill) for d in (0.3, 0.4)]
+    heavy = [lethality(rules.heavy_salvo_mean, d, kill) for d in (0.3, 0.4)]
+    missiles = lethality(iran.missile_salvo, 0.4, iran.missile_kill_prob)
+    for quoted in (joined(light, 4), joined(heavy, 4), f"{missiles:.4f}"):
+        assert quoted in text
+
+
+def test_quoted_day0_ceiling_choice_is_the_codes(
+    doc: str, june_day0: EscalationModel, monkeypatch: pytest.MonkeyPatch
+):
+    # The utilities are captured from Iran's own choose_ceiling, so the doc is checked against
+    # the rule as coded, not against a copy of its equation.
+    text = " ".join(section(doc, "7.3 Iran (IRGC-Quds Force)").split())
+    iran = june_day0.iran
+    assert f"resolve {iran.resolve:.2f}, reaction {iran.reaction:.4f}" in text
+    captured: list[tuple[list[float], float]] = []
+    monkeypatch.setattr(agents, "logit_choice", lambda _, u, lam: captured.append((u, lam)) or 0)
+    for urgency in (0.0, iran.params.dialogue_boost):
+        iran.urgency = urgency
+        iran.choose_ceiling()
+    for utilities, rationality in captured:
+        assert joined(utilities) in text
+        assert joined(softmax(utilities, rationality)) in text
+
+
+def test_quoted_day0_attack_rates_are_the_codes(doc: str, june_day0: EscalationModel):
+    text = " ".join(section(doc, "7.4 Militia groups").split())
+    rules = june_day0.scenario.config.militia_rules
+    june_day0.attack_menu = agents.attack_menu(june_day0)
+
+    def attacks_a_year(ceiling: Rung, urgency: float) -> str:
+        june_day0.iran.ceiling, june_day0.iran.urgency = ceiling, urgency
+        daily = 0.0
+        for group in june_day0.militias:
+            options = [0.0, rules.threat_gain, *map(group.attack_utility, june_day0.attack_menu)]
+            daily += sum(softmax(options, rules.rationality)[2:])
+        return f"{365 * daily:.1f}"
+
+    ceilings = (Rung.US_CASUALTIES, Rung.HARASSING_FIRE, Rung.THREATS)
+    outside = [attacks_a_year(c, 0.0) for c in ceilings]
+    inside = [attacks_a_year(c, june_day0.iran.params.dialogue_boost) for c in ceilings]
+    assert f"{outside[0]} attacks a year if nothing changed" in text
+    assert f"`HARASSING_FIRE`, {outside[1]} a year; at `THREATS`, {outside[2]} a year" in text
+    assert f"give {inside[0]}, {inside[1]} and {inside[2]} attacks a year" in text
