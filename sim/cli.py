@@ -162,7 +162,7 @@ def sweep(
     import os
 
     from sim.experiment import load_experiment
-    from sim.runner import estimate, format_estimate, run_experiment
+    from sim.runner import estimate, format_estimate, sweep_experiment
 
     workers = workers or os.cpu_count() or 1
     try:
@@ -171,7 +171,7 @@ def sweep(
         if dry_run:
             typer.echo(format_estimate(estimate(loaded, out if out.exists() else None, workers)))
             return
-        runs = run_experiment(
+        counts = sweep_experiment(
             loaded, out, workers, resume, dask, progress=progress, chunk_size=chunk_size
         )
     except ScenarioError as error:
@@ -179,8 +179,8 @@ def sweep(
     except KeyboardInterrupt:
         typer.echo(f"interrupted; finished runs are in {out}, finish with --resume", err=True)
         raise typer.Exit(code=130) from None
-    failed = int((runs["status"] == "error").sum())
-    typer.echo(f"wrote {out}: {len(runs):,} runs, {len(runs) - failed:,} ok, {failed:,} failed")
+    done, ok, failed = counts["done"], counts["ok"], counts["error"]
+    typer.echo(f"wrote {out}: {done:,} runs, {ok:,} ok, {failed:,} failed")
     if failed:
         typer.echo(f"see the error column, or: escalation status {out}", err=True)
         raise typer.Exit(code=3)

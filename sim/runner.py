@@ -420,26 +420,25 @@ def _counts(out: Path, total: int) -> dict[str, int]:
 # --- execution -------------------------------------------------------------------------------
 
 
+def _run_spec(sweep: Sweep, point: int, replicate: int) -> RunSpec:
+    seed = run_seed(sweep.seed, point, replicate, sweep.crn)
+    return RunSpec(sweep.run_id(point, replicate), point, replicate, seed, sweep.points[point])
+
+
 def _tasks(
     sweep: Sweep, layout: Layout, done: set[tuple[int, int]], chunk_size: int | None
-) -> list[Task]:
-    specs = [
-        RunSpec(
-            sweep.run_id(point, replicate),
-            point,
-            replicate,
-            run_seed(sweep.seed, point, replicate, sweep.crn),
-            overrides,
-        )
-        for point, overrides in enumerate(sweep.points)
+) -> Iterator[Task]:
+    """Chunks of the runs not done yet, made as they are needed (memory stays flat)."""
+    missing = sweep.total - len(done)
+    size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(missing / 16)))
+    specs = (
+        _run_spec(sweep, point, replicate)
+        for point in range(len(sweep.points))
         for replicate in range(sweep.replicates)
         if (point, replicate) not in done
-    ]
-    size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(len(specs) / 16)))
-    return [
-        Task(sweep.config, tuple(chunk), layout.outcome_columns, layout.series_columns)
-        for chunk in itertools.batched(specs, size)
-    ]
+    )
+    for chunk in itertools.batched(specs, size):
+        yield Task(sweep.config, chunk, layout.outcome_columns, layout.series_columns)
 
 
 class InlineExecutor(Executor):
@@ -537,7 +536,7 @@ def _dask_executor(address: str, workers: int) -> Iterator[tuple[Executor, int]]
 
 
 def _execute(
-    tasks: list[Task], executor: Executor, parallelism: int
+    tasks: Iterator[Task], executor: Executor, parallelism: int
 ) -> Iterator[tuple[int, tuple[list[dict[str, Any]], pd.DataFrame | None]]]:
     """Yield (task index, result) as tasks finish, keeping a few tasks per worker in flight."""
     queue = iter(enumerate(tasks))
@@ -586,8 +585,9 @@ def execute_sweep(
     progress: bool = True,
     chunk_size: int | None = None,
     source: str = "<points>",
-) -> pd.DataFrame:
-    """Run the missing runs of ``sweep`` into ``out`` and return the whole runs table."""
+) -> dict[str, int]:
+    """Run the missing runs of ``sweep`` into ``out``; return the counts of runs (total, done,
+    ok, error)."""
     out = Path(out)
     layout = plan_layout(sweep, source)
     _check_folder(out, sweep, resume)
@@ -614,8 +614,9 @@ def execute_sweep(
                 _write_chunk(out, first + index, sweep, layout, result)
                 bar.update(len(result[0]))
     finally:
-        atomic_write_json(out / MANIFEST, _manifest(sweep, layout, _counts(out, sweep.total)))
-    return load_runs(out)
+        counts = _counts(out, sweep.total)
+        atomic_write_json(out / MANIFEST, _manifest(sweep, layout, counts))
+    return counts
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -663,7 +664,7 @@ def run_points(
         series=series,
         info={"name": name},
     )
-    return execute_sweep(
+    execute_sweep(
         sweep,
         out,
         workers=workers,
@@ -672,6 +673,7 @@ def run_points(
         progress=progress,
         chunk_size=chunk_size,
     )
+    return load_runs(out)
 
 
 def experiment_sweep(experiment: Experiment) -> Sweep:
@@ -711,6 +713,31 @@ def run_experiment(
     chunk_size: int | None = None,
 ) -> pd.DataFrame:
     """Run an experiment file (or a loaded `Experiment`) into ``out``; return the runs table."""
+    sweep_experiment(
+        path_or_experiment,
+        out,
+        workers,
+        resume,
+        dask,
+        executor=executor,
+        progress=progress,
+        chunk_size=chunk_size,
+    )
+    return load_runs(out)
+
+
+def sweep_experiment(
+    path_or_experiment: str | Path | Experiment,
+    out: str | Path,
+    workers: int = 1,
+    resume: bool = False,
+    dask: str | None = None,
+    *,
+    executor: Executor | None = None,
+    progress: bool = True,
+    chunk_size: int | None = None,
+) -> dict[str, int]:
+    """`run_experiment` without reading the table back: returns the counts of runs."""
     experiment = _as_experiment(path_or_experiment)
     return execute_sweep(
         experiment_sweep(experiment),
@@ -745,12 +772,11 @@ def estimate(
     if out is not None:
         _check_folder(Path(out), sweep, resume=True)
         done = _done(Path(out), sweep.replicates)
-    tasks = _tasks(sweep, layout, set(), chunk_size=1)
-    sample = [tasks[int(i)] for i in np.linspace(0, len(tasks) - 1, min(timed_runs, len(tasks)))]
+    picks = np.linspace(0, sweep.total - 1, min(timed_runs, sweep.total)).astype(int)
+    specs = tuple(_run_spec(sweep, *divmod(int(i), sweep.replicates)) for i in picks)
     start = time.perf_counter()
-    for task in sample:
-        run_chunk(task)
-    per_run = (time.perf_counter() - start) / len(sample)
+    run_chunk(Task(sweep.config, specs, layout.outcome_columns, layout.series_columns))
+    per_run = (time.perf_counter() - start) / len(specs)
     runs = sweep.total - len(done)
     return {
         "name": sweep.info["name"],
