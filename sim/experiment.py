@@ -51,6 +51,8 @@ class ExperimentError(ScenarioError):
 
 
 class Strict(BaseModel):
+    """Base for experiment tables: unknown keys are errors, values are immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
