@@ -165,22 +165,26 @@ class Iran(mesa.Agent):
             self.ceiling = ceiling
 
     def choose_ceiling(self) -> Rung:
-        """Logit choice of the proxies' ceiling: pressure on the US against expected retaliation."""
+        """Logit choice of the proxies' ceiling: pressure on the US against expected retaliation.
+
+        Threats bring no pressure and no risk; harassing fire brings ``harassment_value`` of the
+        pressure of attacks that may kill Americans, at the risk of a light salvo.
+        """
         rules = self.model.scenario.config.militia_rules
         value = self.params.withdrawal_value * (1.0 + self.urgency)
         defence = self.model.mean_defence()
-        options = [(Rung.THREATS, 0.0)]
-        utilities = [0.0]
-        for ceiling, rockets in (
-            (Rung.HARASSING_FIRE, rules.light_salvo_mean),
-            (Rung.US_CASUALTIES, rules.heavy_salvo_mean),
-        ):
-            risk = lethality(rockets, defence, rules.us_kill_prob_per_rocket)
-            options.append((ceiling, rockets))
-            utilities.append(
-                value * rockets / rules.heavy_salvo_mean
-                - self.params.retaliation_cost * self.answer_prob(risk)
-            )
+        options = (
+            (Rung.THREATS, 0.0, 0.0),
+            (Rung.HARASSING_FIRE, self.params.harassment_value, rules.light_salvo_mean),
+            (Rung.US_CASUALTIES, 1.0, rules.heavy_salvo_mean),
+        )
+        utilities = [
+            value * pressure
+            - self.params.retaliation_cost
+            * self.answer_prob(lethality(rockets, defence, rules.us_kill_prob_per_rocket))
+            * (rockets > 0)
+            for _, pressure, rockets in options
+        ]
         return options[logit_choice(self.model.rng, utilities, self.params.rationality)][0]
 
     def observe(self, attack: Attack) -> None:

@@ -81,12 +81,13 @@ class MilitiaRules(Strict):
 class Iran(Strict):
     """Iran / IRGC-Quds Force: proxy ceiling, belief about US resolve, direct action."""
 
-    resolve_prior_alpha: Positive = 3.0
+    resolve_prior_alpha: Positive = 2.0
     resolve_prior_beta: Positive = 1.0
     reaction_prior_alpha: Positive = 1.0
     reaction_prior_beta: Positive = 15.0
     learning_rate: NonNegative = 0.5
     withdrawal_value: NonNegative = 1.0
+    harassment_value: Probability = 0.5
     retaliation_cost: NonNegative = 10.0
     rationality: Positive = 3.0
     review_interval_days: Annotated[int, Field(ge=1)] = 7
