@@ -36,7 +36,7 @@ EVENT_LOG_LINES = 15
 PAGE_CSS = """
 .escalation-figure, .escalation-figure svg { width: 100%; height: 100%; }
 .escalation-card { height: 100%; overflow: auto; }
-.escalation-command { white-space: pre-wrap; }
+.escalation-command { overflow-x: auto; }
 """
 
 
@@ -59,7 +59,7 @@ def Status(model: BrowserModel):
         for line in headline(model):
             solara.Div(children=[line])
         solara.Text("Reproduce with:")
-        solara.Preformatted(model.controls.command(), class_="escalation-command")
+        solara.Preformatted(model.controls.command(wrap=True), class_="escalation-command")
 
 
 def headline(model: BrowserModel) -> list[str]:

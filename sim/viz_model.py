@@ -59,12 +59,14 @@ class Controls:
         """The scenario file with the overrides applied (raises `ScenarioError`)."""
         return apply_overrides(load_scenario(self.scenario_file), self.overrides(), "browser view")
 
-    def command(self) -> str:
-        """The `escalation run` command line that runs the same model."""
-        words = ["escalation", "run", self.scenario_file, "--seed", str(self.seed)]
-        for path, value in self.overrides().items():
-            words += ["--set", f"{path}={value}"]
-        return shlex.join(words)
+    def command(self, wrap: bool = False) -> str:
+        """The `escalation run` command line that runs the same model (``wrap``: one `--set` a
+        line, with shell line continuations)."""
+        parts = [shlex.join(["escalation", "run", self.scenario_file, "--seed", str(self.seed)])]
+        parts += [
+            shlex.join(["--set", f"{path}={value}"]) for path, value in self.overrides().items()
+        ]
+        return (" \\\n    " if wrap else " ").join(parts)
 
 
 def default_controls(path: str) -> Controls:

@@ -90,8 +90,10 @@ def test_reset_rebuilds_the_model_with_the_chosen_values(page):
     click(page, "Reset")
     assert text_of(page, "escalation-day") == "Day 0"
     assert text_of(page, "escalation-command") == (
-        f"escalation run {scenario_file()} --seed 42 --set us.policy=never "
-        "--set 'militias.*.restraint=0.8' --set government.enforcement=0.55"
+        f"escalation run {scenario_file()} --seed 42 \\\n"
+        "    --set us.policy=never \\\n"
+        "    --set 'militias.*.restraint=0.8' \\\n"
+        "    --set government.enforcement=0.55"
     )
 
 
