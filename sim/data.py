@@ -162,8 +162,9 @@ def daily_from_record(events: pd.DataFrame, start: date, end: date) -> Daily:
 
 def daily_from_series(series: pd.DataFrame) -> Daily:
     """A model run's daily series (one row per day, day 0 first) as per-day counts."""
-    iran = (series["iran_rung"].to_numpy() == Rung.STATE_ON_STATE).astype(np.int64)
-    attacks = series["attacks"].to_numpy().astype(np.int64) - iran
+    total = series["attacks"].to_numpy().astype(np.int64)
+    iran = ((series["iran_rung"].to_numpy() == Rung.STATE_ON_STATE) & (total > 0)).astype(np.int64)
+    attacks = total - iran
     killed = np.diff(series["us_killed"].to_numpy(), prepend=0).astype(np.int64)
     strikes = (series["us_rung"].to_numpy() >= Rung.STRIKES_ON_MILITIAS).astype(np.int64)
     return Daily(date.fromisoformat(series["date"].iloc[0]), attacks, iran, killed, strikes)

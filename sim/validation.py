@@ -35,7 +35,7 @@ from sim.data import (
 )
 from sim.io import atomic_write, atomic_write_json, atomic_write_text
 from sim.ladder import US_RED_LINE, Rung
-from sim.scenario import ScenarioConfig, load_scenario, validate_scenario
+from sim.scenario import ScenarioConfig, validate_scenario
 
 if TYPE_CHECKING:
     from sim.calibrate import Calibration
@@ -61,7 +61,7 @@ def write_outputs(
         )
         for p in paths
     }
-    calibrated_text = calibrated_scenario_text(calibration, estimates)
+    calibrated_text, calibrated = calibrated_scenario(calibration, estimates)
 
     log(f"posterior predictive check: {spec.validation.draws} runs")
     draws = resample(posterior, spec.validation.draws, spec.seed)
@@ -76,8 +76,7 @@ def write_outputs(
     coverage = coverage_table(calibration.observed, simulated[names])
     monthly = pd.DataFrame([monthly_attacks(d) for d in dailies]).fillna(0)
 
-    atomic_write_text(calibration.calibrated_path, calibrated_text)
-    forecast_config = forecast_scenario(load_scenario(calibration.calibrated_path), spec.forecast)
+    forecast_config = forecast_scenario(calibrated, spec.forecast)
     log(f"forecast from {spec.forecast.start}: {spec.forecast.draws} runs")
     draws = resample(posterior, spec.forecast.draws, spec.seed + 1)
     seed = generation_seed(spec.seed, FORECAST)
@@ -92,6 +91,7 @@ def write_outputs(
     forecast = forecast_table(tables, forecast_config)
 
     results = calibration.results
+    atomic_write_text(calibration.calibrated_path, calibrated_text)
     atomic_write(results / "posterior.parquet", lambda tmp: posterior.to_parquet(tmp, index=False))
     atomic_write(results / "coverage.csv", lambda tmp: coverage.to_csv(tmp, index=False))
     atomic_write(results / "forecast_runs.csv", lambda tmp: forecast.to_csv(tmp, index=False))
@@ -135,8 +135,11 @@ def _plain(value: Any) -> Any:
 # --- calibrated scenario ----------------------------------------------------------------------
 
 
-def calibrated_scenario_text(calibration: "Calibration", estimates: dict[str, float]) -> str:
-    """TOML that extends the base scenario with the posterior medians and the carried fields."""
+def calibrated_scenario(
+    calibration: "Calibration", estimates: dict[str, float]
+) -> tuple[str, ScenarioConfig]:
+    """TOML that extends the base scenario with the posterior medians and the carried fields,
+    and the scenario it defines."""
     values = dict(estimates)
     fit = calibration.fit_config.model_dump(mode="json")
     for field_path in calibration.spec.calibrated.carry:
@@ -170,8 +173,8 @@ def calibrated_scenario_text(calibration: "Calibration", estimates: dict[str, fl
         lines += ["", f"[{table}]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in keys.items()]
     text = "\n".join(lines) + "\n"
-    validate_scenario(_merged(calibration, tables, items), calibration.source)
-    return text
+    config = validate_scenario(_merged(calibration, tables, items), calibration.source)
+    return text, config
 
 
 def _relative(target: Path, start: Path) -> str:
@@ -195,6 +198,7 @@ def _toml_value(value: Any) -> str:
 
 def _merged(calibration: "Calibration", tables: dict, items: dict) -> dict[str, Any]:
     data = calibration.base_config.model_dump(mode="python")
+    data["name"] = f"{data['name']} (calibrated)"
     for table, keys in tables.items():
         data[table] = {**data[table], **keys}
     for (table, name), keys in items.items():
