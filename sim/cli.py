@@ -257,7 +257,7 @@ def report(
 @app.command()
 def viz(
     scenario: Annotated[
-        Path | None, typer.Argument(help="Scenario TOML file [default: scenarios/june2020.toml].")
+        Path | None, typer.Argument(help="Scenario TOML file (default: scenarios/june2020.toml).")
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
