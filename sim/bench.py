@@ -184,6 +184,7 @@ def memory(folder: Path) -> None:
 
 
 def main() -> None:
+    start_load = os.getloadavg()[0]
     machine = platform.processor() or platform.machine()
     print(f"escalation benchmark: {machine}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, mesa {mesa.__version__}")  # fmt: skip
@@ -195,6 +196,8 @@ def main() -> None:
         memory(Path(tmp))
     plain, recorded = time_per_day()
     print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
+    print(f"load average at the start and at the end: {start_load:.2f}, {os.getloadavg()[0]:.2f}"
+          " (other work on the machine slows the 2-worker figures first)")  # fmt: skip
 
 
 if __name__ == "__main__":
