@@ -794,8 +794,10 @@ def sweep_status(out: str | Path) -> dict[str, Any]:
     out = Path(out)
     manifest = _read_manifest(out)
     counts = _counts(out, manifest["counts"]["total"])
-    runs = load_runs(out)
-    failed = runs.loc[runs["status"] == "error", ["run_id", "error"]].head(5)
+    columns = ["run_id", "status", "error"]
+    table = _read_parts(out / RUNS, columns=columns)
+    runs = table.to_pandas() if table is not None else pd.DataFrame(columns=columns)
+    failed = runs[runs["status"] == "error"].sort_values("run_id").head(5)
     return {
         "name": manifest["name"],
         "experiment_file": manifest.get("experiment_file"),

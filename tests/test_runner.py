@@ -193,6 +193,10 @@ def test_resume_runs_only_what_is_missing_after_a_crash(tmp_path):
     (crashed / "series.parquet" / "part-000001.parquet").unlink()
     (crashed / "runs.parquet" / ".part-000003.parquet.x.tmp").write_bytes(b"half")
     assert sweep_status(crashed)["done"] == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shutil.copy(crashed / "manifest.json", empty)
+    assert (sweep_status(empty)["done"], sweep_status(empty)["total"]) == (0, 4)
     resumed = points_sweep(crashed, chunk_size=1, series=True, resume=True)
     pd.testing.assert_frame_equal(whole, resumed)
     pd.testing.assert_frame_equal(load_series(tmp_path / "whole"), load_series(crashed))
