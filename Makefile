@@ -23,8 +23,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask,viz,browser]'
 	@touch $(STAMP)
 
+# The main job on the shipped defaults: one June 2020 run, then the drawdown experiment (2,000
+# runs, about 2 minutes on 2 cores) with its figures and report, all under out/.
 demo: $(STAMP)
 	$(BIN)/escalation run scenarios/june2020.toml --seed 7 --out out/june2020
+	rm -rf out/drawdown
+	$(BIN)/escalation sweep experiments/drawdown.toml --out out/drawdown
+	$(BIN)/escalation plot out/drawdown
+	$(BIN)/escalation report out/drawdown
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check sim tests

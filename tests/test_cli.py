@@ -80,6 +80,9 @@ def test_make_demo_works_from_a_clean_checkout(tmp_path):
         make, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(clone)}
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    produced = sorted(p.relative_to(clone).as_posix() for p in (clone / "out").rglob("*"))
-    assert produced, "make demo wrote nothing under out/"
-    assert any(name.endswith("summary.json") or name.endswith(".parquet") for name in produced)
+    out = clone / "out"
+    assert (out / "june2020/summary.json").is_file()
+    assert (out / "drawdown/manifest.json").is_file()
+    assert (out / "drawdown/report.md").is_file()
+    figures = {p.name for p in (out / "drawdown/figures").iterdir()}
+    assert {"survival.pdf", "survival.png", "survival.txt", "heatmap.pdf"} <= figures
