@@ -21,13 +21,18 @@ from sim.calibrate import (
 )
 from sim.cli import app
 from sim.data import StatisticSpec, daily_from_series, statistic_names, summary_statistics
-from sim.scenario import load_scenario
+from sim.scenario import apply_overrides, load_scenario
 
 ROOT = Path(__file__).parent.parent
 SPEC = StatisticSpec(
     checkpoints=(date(2020, 2, 16), date(2020, 3, 16), date(2020, 6, 8), date(2020, 6, 22))
 )
-CONFIG = load_scenario(ROOT / "scenarios" / "october2019.toml")
+# The October 2019 scenario's uninformed reaction prior deters Iran almost entirely (about one
+# attack in 238 days); the calibration fits that prior, so the recovery test fixes it at a value
+# that gives an attack record of the record's order (tens of attacks) to recover from.
+CONFIG = apply_overrides(
+    load_scenario(ROOT / "scenarios" / "october2019.toml"), {"iran.reaction_prior_beta": 10.0}
+)
 PROPENSITY = CONFIG.militia_rules.attack_propensity  # the truth: the scenario's own value
 PRIORS = [
     Prior("militia_rules.attack_propensity", PROPENSITY - 3.0, PROPENSITY + 2.0),
@@ -39,7 +44,9 @@ PRIORS = [
 def test_abc_recovers_parameters_from_data_simulated_by_the_model(tmp_path):
     config = CONFIG
     truth = {"militia_rules.attack_propensity": PROPENSITY, "us.retaliation_prob": 0.5}
-    [history] = run_series(config, [truth], 7, tmp_path / "truth")
+    # A typical history of the truth: of nine simulated, the one with the median attack count.
+    histories = run_series(config, [truth] * 9, 7, tmp_path / "truth")
+    history = sorted(histories, key=lambda table: table["attacks"].sum())[4]
     observed = summary_statistics(daily_from_series(history), SPEC)
 
     def simulate(points, generation, seed):
