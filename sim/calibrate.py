@@ -13,7 +13,6 @@ Parameters with a log-uniform prior are moved on the log scale.
 """
 
 import multiprocessing
-import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from scipy.stats import multivariate_normal
 
 from sim.data import (
@@ -36,7 +35,14 @@ from sim.data import (
     statistic_names,
     summary_statistics,
 )
-from sim.scenario import ScenarioConfig, ScenarioError, field_exists, load_scenario
+from sim.scenario import (
+    ScenarioConfig,
+    ScenarioError,
+    Strict,
+    field_exists,
+    load_scenario,
+    read_toml,
+)
 
 SERIES_COLUMNS = ["date", "attacks", "us_killed", "us_rung", "iran_rung"]
 
@@ -286,11 +292,7 @@ def resample(table: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 # --- the calibration experiment file ----------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PriorSpec(_Strict):
+class PriorSpec(Strict):
     """``[priors."dotted.path"]``: kind, low, high."""
 
     kind: Literal["uniform", "log_uniform"] = "uniform"
@@ -306,30 +308,30 @@ class PriorSpec(_Strict):
         return self
 
 
-class ABCSpec(_Strict):
+class ABCSpec(Strict):
     particles: Annotated[int, Field(ge=4)] = 200
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     min_acceptance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     max_generations: Annotated[int, Field(ge=1)] = 6
 
 
-class CalibratedSpec(_Strict):
+class CalibratedSpec(Strict):
     base: str
     path: str
-    carry: list[str] = []
+    carry: list[str] = Field(default_factory=list)
 
 
-class ValidationSpec(_Strict):
+class ValidationSpec(Strict):
     draws: Annotated[int, Field(ge=2)] = 200
 
 
-class ForecastSpec(_Strict):
+class ForecastSpec(Strict):
     start: date
     days: Annotated[int, Field(ge=1)] = 183
     draws: Annotated[int, Field(ge=2)] = 200
 
 
-class CalibrationFile(_Strict):
+class CalibrationFile(Strict):
     """A calibration experiment (``experiments/calibrate_2020.toml``)."""
 
     name: Annotated[str, Field(min_length=1)]
@@ -373,12 +375,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """Read and check a calibration file, its scenarios and the record; raise `ScenarioError`."""
     path = Path(path)
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(source, "", "file not found") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ScenarioError(source, "", f"cannot read file ({error})") from None
+    data, _ = read_toml(path)
     try:
         spec = CalibrationFile.model_validate(data)
     except ValidationError as error:

@@ -26,20 +26,21 @@ for every run. Sampled designs map unit-cube points from `scipy.stats.qmc` onto 
 import hashlib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from sim.scenario import (
     ScenarioConfig,
     ScenarioError,
+    Strict,
     apply_overrides,
     field_exists,
     load_scenario,
+    read_toml,
 )
 
 Scalar = str | bool | int | float
@@ -48,12 +49,6 @@ PARAMETER_KINDS = ("uniform", "log_uniform", "integer", "categorical", "values")
 
 class ExperimentError(ScenarioError):
     """Bad experiment input: names the file, the field path and what is wrong."""
-
-
-class Strict(BaseModel):
-    """Base for experiment tables: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Range(Strict):
@@ -198,9 +193,9 @@ class ExperimentFile(Strict):
     common_random_numbers: bool = False
     outcomes: list[str] | None = None
     series: bool | list[str] = False
-    fixed: dict[str, Any] = {}
+    fixed: dict[str, Any] = Field(default_factory=dict)
     design: Design
-    parameters: dict[str, Parameter] = {}
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _design_has_parameters(self) -> "ExperimentFile":
@@ -237,17 +232,8 @@ class Experiment:
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file, raising `ExperimentError` on the first problem."""
     path = Path(path)
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except FileNotFoundError:
-        raise ExperimentError(source, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ExperimentError(source, "", f"cannot read file ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ExperimentError(source, "", f"malformed TOML: {error}") from None
-    return validate_experiment(data, source, path.parent, path, hashlib.sha256(raw).hexdigest())
+    data, raw = read_toml(path, ExperimentError)
+    return validate_experiment(data, str(path), path.parent, path, hashlib.sha256(raw).hexdigest())
 
 
 def validate_experiment(

@@ -300,17 +300,26 @@ def _named_tables(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value)
 
 
+def read_toml(
+    path: Path, error: type[ScenarioError] = ScenarioError
+) -> tuple[dict[str, Any], bytes]:
+    """A TOML file's mapping and bytes; a missing, unreadable or malformed file raises ``error``."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+        return tomllib.loads(raw.decode("utf-8")), raw
+    except FileNotFoundError:
+        raise error(source, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error(source, "", f"cannot read file ({problem})") from None
+    except tomllib.TOMLDecodeError as problem:
+        raise error(source, "", f"malformed TOML: {problem}") from None
+
+
 def read_scenario_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file into a mapping, resolving ``extends`` (relative to the file)."""
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(source, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(source, "", f"cannot read file ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(source, "", f"malformed TOML: {error}") from None
+    data, _ = read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
