@@ -175,9 +175,16 @@ def fan_panel(sweep: Sweep, layout: Layout) -> Panel:
             fan["day"], fan["q25"], fan["q75"], color=colour, alpha=0.45, lw=0, label="50%"
         )
         axis.plot(fan["day"], fan["q50"], color=colour, label="median")
-        axis.set(xlim=(0, fan["day"].max()), xlabel=DAY_LABEL)
+        axis.set(xlim=(0, fan["day"].max()))
         if layout.by is not None:
-            axis.set_title(f"{layout.by.name} = {level}")
+            axis.set_title(str(level))
+    label_size = plt.rcParams["axes.labelsize"]
+    if layout.by is not None:
+        figure.suptitle(layout.by.name, fontsize=label_size)
+    if len(levels) > 1:
+        figure.supxlabel(DAY_LABEL, fontsize=label_size)
+    else:
+        axes[0][0].set_xlabel(DAY_LABEL)
     axes[0][0].set(ylim=(-0.3, len(Rung) - 0.7), yticks=range(len(Rung)))
     axes[0][0].set_yticklabels([rung_label(r) for r in range(len(Rung))])
     axes[0][0].set_ylabel(f"Highest rung in past {analysis.FAN_WINDOW_DAYS} days")
