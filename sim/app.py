@@ -68,7 +68,8 @@ def headline(model: BrowserModel) -> list[str]:
         f"System rung {int(model.system_rung)}: {model.system_rung.label}",
         f"US troops {round(model.troops):,} at {model.bases} sites",
         f"Attacks {len(model.attacks)}, US killed {model.us_killed}",
-        f"Iran's belief in US resolve {model.iran.resolve:.2f}",
+        f"Iran's belief in US resolve {model.iran.resolve:.2f} "
+        f"(answers to attacks without US deaths {model.iran.reaction:.2f})",
         f"Government credibility {model.government.credibility:.2f}",
     ]
 

@@ -302,7 +302,7 @@ def rung_figure(model: EscalationModel) -> Figure:
 
 
 def beliefs_figure(model: EscalationModel) -> Figure:
-    """Iran's belief in US resolve and the Iraqi government's credibility."""
+    """Iran's beliefs about how the US answers attacks, and the government's credibility."""
     series = model.datacollector.get_model_vars_dataframe()
     fig, ax = chart(model, "Iran's belief in US resolve, government credibility")
     ax.plot(
@@ -311,6 +311,14 @@ def beliefs_figure(model: EscalationModel) -> Figure:
         color="tab:green",
         label="Iran's belief in US resolve",
         gid="chart-resolve",
+    )
+    ax.plot(
+        series["day"],
+        series["iran_belief_us_reaction"],
+        color="tab:green",
+        linestyle="--",
+        label="... that it answers attacks without US deaths",
+        gid="chart-reaction",
     )
     ax.plot(
         series["day"],
