@@ -138,7 +138,7 @@ def survival_panel(sweep: Sweep, layout: Layout) -> Panel:
     lines = [
         describe_runs(sweep),
         "Statistic: Kaplan-Meier estimate (scipy.stats.ecdf on right-censored data) of the "
-        "probability that the US has not begun its drawdown by each day"
+        "probability that US troops have not yet come down to the drawdown target by each day"
         + (f", one curve per level of {by.name}" if by else "")
         + f"; shaded: {CONFIDENCE:.0%} pointwise log-log confidence bands; runs without a "
         "drawdown are censored at the horizon. Dotted line: 0.5.",
