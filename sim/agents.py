@@ -389,7 +389,7 @@ class IraqiGovernment(mesa.Agent):
         target = model.most_active_militia()
         success = self.raid_success_prob(target)
         options = [(Rung.TALKS, 0.0)]
-        if self.capital >= params.raid_cost and target is not None:
+        if self.capital >= params.raid_cost:
             pressure = model.us.pressure
             raid_utility = params.raid_value * pressure * success - params.raid_failure_fear * (
                 1 - success
@@ -407,10 +407,8 @@ class IraqiGovernment(mesa.Agent):
             model.note("Government", "demands a timetable for US withdrawal")
         self.rung = choice
 
-    def raid_success_prob(self, target: MilitiaGroup | None) -> float:
+    def raid_success_prob(self, target: MilitiaGroup) -> float:
         """Chance a raid holds: enforcement against the target's armed resistance."""
-        if target is None:
-            return 0.0
         return self.enforcement * (1.0 - self.params.militia_resistance * target.capability)
 
     def raid(self, target: MilitiaGroup, success_prob: float) -> None:

@@ -231,8 +231,9 @@ class EscalationModel(mesa.Model):
         """
         troops = self.site_troops.get(site_name, 0.0)
         self.site_troops[site_name] = 0.0
-        if troops and self.occupied_sites():
-            largest = max(self.occupied_sites(), key=lambda s: self.site_troops[s.name])
+        remaining = self.occupied_sites()
+        if troops and remaining:
+            largest = max(remaining, key=lambda s: self.site_troops[s.name])
             self.site_troops[largest.name] += troops
 
     def check_troop_thresholds(self) -> None:
@@ -243,9 +244,9 @@ class EscalationModel(mesa.Model):
         if self.withdrawal_day is None and troops <= 1e-6:
             self.withdrawal_day = self.day
 
-    def most_active_militia(self) -> MilitiaGroup | None:
+    def most_active_militia(self) -> MilitiaGroup:
         """The group with most attacks so far, the most capable on ties."""
-        return max(self.militias, key=lambda m: (m.attacks, m.capability), default=None)
+        return max(self.militias, key=lambda m: (m.attacks, m.capability))
 
     def militia(self, name: str) -> MilitiaGroup:
         """The militia group called ``name``."""
@@ -304,9 +305,7 @@ class EscalationModel(mesa.Model):
             "max_rung_label": self.max_rung.label,
             "days_at_rung": {r.name: self.days_at_rung[r] for r in Rung},
             "n_attacks": sum(a.attacker != "Iran" for a in self.attacks),
-            "n_attacks_by_group": {
-                m.name: sum(a.attacker == m.name for a in self.attacks) for m in config.militias
-            },
+            "n_attacks_by_group": {m.name: m.attacks for m in self.militias},
             "n_attacks_by_site": {
                 s.name: sum(a.site == s.name and a.attacker != "Iran" for a in self.attacks)
                 for s in config.sites
