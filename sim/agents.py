@@ -76,12 +76,13 @@ class Attack:
 
 @dataclass
 class LevelPlan:
-    """A group's cached choice below the act/level stage: inclusive value and (mode, claim)
-    probabilities of one level."""
+    """A group's cached choice below the act/level stage: the inclusive value of one level and
+    the utility and choice weight of each (mode, claim) within it."""
 
     inclusive: float
     options: list[tuple[str, str]] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
+    utilities: list[float] = field(default_factory=list)
 
 
 class Observer(mesa.Agent):
@@ -272,27 +273,12 @@ class MilitiaGroup(Observer):
         """Nested logit below the level stage (McFadden 1978): the utility of each (mode,
         claim), the nest's inclusive value, and the choice probabilities within the nest.
 
-        Under the flat menu (v1) every target is an alternative of its own, without a size term.
+        The utility of an attack is the pressure it brings and the standing it earns, less the
+        expected cost of being identified (a US answer, arrests by the government), of Iraqi
+        casualties and of going above Iran's ceiling; plus the group's arms for the mode and the
+        reach of its targets. Under the flat menu (v1) every target is an alternative of its
+        own, without a size term.
         """
-        rules = self.model.rules
-        scale = 1.0 / rules.rationality if self.model.flat_menu else rules.mode_nest_scale
-        plan = LevelPlan(inclusive=-math.inf)
-        utilities = []
-        for option, utility in self.option_utilities(level):
-            plan.options.append(option)
-            utilities.append(utility)
-        if not utilities:
-            return plan
-        top = max(utilities)
-        plan.weights = [math.exp((u - top) / scale) for u in utilities]
-        plan.inclusive = top + scale * math.log(sum(plan.weights))
-        return plan
-
-    def option_utilities(self, level: Rung) -> list[tuple[tuple[str, str], float]]:
-        """The utility of each (mode, claim) at ``level``: the pressure the attack brings and the
-        standing it earns, less the expected cost of being identified (a US answer, arrests by
-        the government), of Iraqi casualties and of going above Iran's ceiling; plus the
-        group's arms for the mode and the reach of its targets."""
         model = self.model
         rules = model.rules
         threatened = model.us.threat_live()
@@ -300,18 +286,26 @@ class MilitiaGroup(Observer):
         ceiling = 0.0
         if level > model.iran.ceiling:
             ceiling = rules.ceiling_violation_cost * self.loyalty * (1.0 - self.autonomy)
-        options = []
+        plan = LevelPlan(inclusive=-math.inf)
+        utilities = []
         for mode_name, claims in model.claim_terms[level]:
             targets = model.target_table(mode_name)
             log_arms = self.log_arms[mode_name]
             if log_arms is None or targets.reach is None:
                 continue
-            severity, _ = self.belief.answer_cost(targets.lethality[level], threatened)
-            common = log_arms + targets.reach - targets.iraqi_cost[level] - ceiling
+            severity = self.belief.answer_cost(targets.lethality[level], threatened)[0]
             identified = rules.loss_weight * severity + arrests
+            common = log_arms + targets.reach - targets.iraqi_cost[level] - ceiling
             for option, gain, seen in claims:
-                options.append((option, common + gain - seen * identified))
-        return options
+                plan.options.append(option)
+                utilities.append(common + gain - seen * identified)
+        if utilities:
+            scale = 1.0 / rules.rationality if model.flat_menu else rules.mode_nest_scale
+            top = max(utilities)
+            plan.weights = [math.exp((u - top) / scale) for u in utilities]
+            plan.inclusive = top + scale * math.log(sum(plan.weights))
+            plan.utilities = utilities
+        return plan
 
     def outbid_deficit(self) -> float:
         """How far the group's standing trails its rivals' mean (outbidding, Bloom 2004)."""

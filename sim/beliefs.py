@@ -10,13 +10,16 @@ P(type) x P(answer | provocation, type) x severity.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from sim.scenario import USType
+    from sim.scenario import ScenarioConfig, USType
 
 #: What an observer can see the US do (or not do), each with its own likelihood.
 Evidence = Literal["answer", "threat_test", "show_of_force", "drawdown"]
@@ -72,6 +75,10 @@ class TypeBelief:
         total = sum(prior)
         self.p = [w / total for w in prior]
         self.half_life_days = half_life_days
+        self._rows = [
+            (t.answer_deadly, t.answer_harassing, t.follow_through, t.severity, t.strikes_iranians)
+            for t in self.types
+        ]
         self.last_day = 0
         self.version = 0  # bumped on every update, so cached expected costs know they are stale
 
@@ -120,24 +127,25 @@ class TypeBelief:
         answers at least at its follow-through rate.
         """
         severity = iranians = 0.0
-        for p, t in zip(self.p, self.types, strict=True):
-            answer = lethality * t.answer_deadly + (1.0 - lethality) * t.answer_harassing
-            if threatened:
-                answer = max(answer, t.follow_through)
-            severity += p * answer * t.severity
-            iranians += p * answer * t.strikes_iranians
+        for p, (deadly, harassing, follow, hit, iranian) in zip(self.p, self._rows, strict=True):
+            answer = lethality * deadly + (1.0 - lethality) * harassing
+            if threatened and follow > answer:
+                answer = follow
+            severity += p * answer * hit
+            iranians += p * answer * iranian
         return severity, iranians
 
 
 def replay(
     types: Sequence[USType],
-    observations: Iterable[tuple[int, Observation]],
+    observations: Sequence[tuple[int, Observation]],
     half_life_days: float,
-    until: int,
+    until: int = 0,
 ) -> list[float]:
     """The posterior on day ``until`` after dated ``observations`` (day, observation), from a
     uniform prior, rounded to 4 decimals: how scenario priors are derived from the record."""
     belief = TypeBelief(types, [1.0] * len(types), half_life_days)
+    belief.last_day = min((day for day, _ in observations), default=until)
     for day, observation in observations:
         belief.observe(observation, day)
     belief.fade(until)
@@ -148,3 +156,30 @@ def logit(p: float) -> float:
     """Log-odds of a probability, kept finite at 0 and 1."""
     p = min(max(p, 1e-9), 1.0 - 1e-9)
     return math.log(p / (1.0 - p))
+
+
+def record_signals(path: Path, config: ScenarioConfig) -> list[tuple[int, Observation]]:
+    """The US moves before ``config``'s start date listed in ``path`` (data/us_signals_*.csv),
+    as dated observations (day 0: the start date, so earlier moves have negative days).
+
+    A row's attribution names the claim of the attack it answers ('certain' when the US could
+    not miss who acted); a 'threat' row only records that a threat was live, its tests have
+    rows of their own."""
+    start = config.start_date
+    mode = config.modes[next(n for n, m in config.modes.items() if m.target == "sites")]
+    signals = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            when = date.fromisoformat(row["date"])
+            if when >= start or row["evidence"] == "threat":
+                continue
+            claim = row["attribution"]
+            observation = Observation(
+                row["evidence"],
+                row["happened"] == "true",
+                deadly=row["deadly"] == "true",
+                seen=1.0 if claim in ("", "certain") else mode.attribution(claim),
+                iranians={"true": True, "false": False}.get(row["iranians"]),
+            )
+            signals.append(((when - start).days, observation))
+    return signals

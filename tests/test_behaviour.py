@@ -64,7 +64,9 @@ def split_site(cfg: ScenarioConfig, name: str, copies: int) -> ScenarioConfig:
     site = next(s for s in data["sites"] if s["name"] == name)
     data["sites"].remove(site)
     for k in range(copies):
-        data["sites"].append({**site, "name": f"{name} {k}", "us_troops": site["us_troops"] // copies})
+        data["sites"].append(
+            {**site, "name": f"{name} {k}", "us_troops": site["us_troops"] // copies}
+        )
     return validate_scenario(data)
 
 
@@ -107,9 +109,10 @@ def test_an_option_nobody_can_use_changes_nothing():
     data["modes"]["mortar"] = {**data["modes"]["rocket"], "availability": 0.0}
     with_mortar = validate_scenario(data)
     for seed in range(5):
-        assert simulate(with_mortar, seed).outcomes["n_attacks"] == simulate(
-            ScenarioConfig(), seed
-        ).outcomes["n_attacks"]
+        assert (
+            simulate(with_mortar, seed).outcomes["n_attacks"]
+            == simulate(ScenarioConfig(), seed).outcomes["n_attacks"]
+        )
 
 
 def test_renaming_the_groups_changes_nothing_but_the_names():

@@ -25,6 +25,12 @@ def fixed_draws(model: EscalationModel, *values: float) -> None:
     model.uniform = lambda: next(draws)
 
 
+def option_utilities(group, level) -> dict:
+    """Utility of each (mode, claim) at ``level``, freshly computed."""
+    plan = group.plan(level)
+    return dict(zip(plan.options, plan.utilities, strict=True))
+
+
 def fake_attack(model, attacker="Kata'ib Hezbollah", us_killed=0, mode="rocket", claim="claimed"):
     attack = Attack(model.day, attacker, mode, claim, "Camp Taji", HARASS, 3, us_killed, 0,
                     Rung.US_CASUALTIES if us_killed else Rung.HARASSING_FIRE)  # fmt: skip
@@ -178,7 +184,7 @@ def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
     model = make_model()
     group = model.groups[0]
     plan = group.plans()[HARASS]
-    utilities = dict(group.option_utilities(HARASS))
+    utilities = option_utilities(group, HARASS)
     scale = model.rules.mode_nest_scale
     assert plan.inclusive == pytest.approx(
         scale * math.log(sum(math.exp(u / scale) for u in utilities.values()))
@@ -191,7 +197,7 @@ def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
 
 def test_claiming_an_attack_costs_deniability():
     model = make_model()
-    utilities = dict(model.groups[0].option_utilities(LETHAL))
+    utilities = option_utilities(model.groups[0], LETHAL)
     # a lethal rocket attack is priced mostly by the answer it draws if attributed
     assert utilities["rocket", "unclaimed"] > utilities["rocket", "claimed"]
 
@@ -202,14 +208,12 @@ def test_going_above_irans_ceiling_costs_a_loyal_group_more():
     model.touch()
     loyal = model.militia("Kata'ib Hezbollah")  # loyalty 0.9, autonomy 0.3
     free = model.militia("Asa'ib Ahl al-Haq")  # loyalty 0.6, autonomy 0.5
-    before = {g.name: dict(g.option_utilities(HARASS)) for g in (loyal, free)}
+    before = {g.name: option_utilities(g, HARASS) for g in (loyal, free)}
     model.iran.ceiling = HARASS
     model.touch()
-    drop = {
-        g.name: before[g.name]["rocket", "unclaimed"] - dict(g.option_utilities(HARASS))[
-            "rocket", "unclaimed"]
-        for g in (loyal, free)
-    }  # fmt: skip
+    after = {g.name: option_utilities(g, HARASS) for g in (loyal, free)}
+    drop = {name: before[name]["rocket", "unclaimed"] - after[name]["rocket", "unclaimed"]
+            for name in before}  # fmt: skip
     rules = model.rules
     assert drop[loyal.name] == pytest.approx(-rules.ceiling_violation_cost * 0.9 * 0.7)
     assert drop[free.name] == pytest.approx(-rules.ceiling_violation_cost * 0.6 * 0.5)
@@ -328,8 +332,10 @@ def test_no_drawdown_without_a_reason():
 
 
 def test_fixed_target_drawdown_restates_v1():
-    model = make_model(**{"mechanisms.posture": "fixed_target", "us.drawdown_target": 4000,
-                          "militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9})  # fmt: skip
+    quiet = {"militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9}
+    model = make_model(
+        **quiet, **{"mechanisms.posture": "fixed_target", "us.drawdown_target": 4000}
+    )
     while model.running:
         model.step()
     assert model.troops == 4000.0  # reached after the dialogue, never below
@@ -360,7 +366,9 @@ def test_irans_direct_answer_is_a_decision_against_the_expected_us_answer():
 
 
 def test_the_coin_flip_restates_v1():
-    model = make_model(**{"mechanisms.iran_response": "coin_flip", "iran.direct_response_prob": 1.0})
+    model = make_model(
+        **{"mechanisms.iran_response": "coin_flip", "iran.direct_response_prob": 1.0}
+    )
     assert model.iran.decides_to_strike()
 
 
@@ -369,8 +377,18 @@ def test_iran_allows_less_when_it_believes_the_us_strikes_iranians():
         model = make_model(**{"iran.type_prior": prior})
         return sum(model.iran.choose_ceiling() == LETHAL for _ in range(2000)) / 2000
 
-    soft = {"never": 1.0, "proportionate": 1.0, "disproportionate": 0.0, "escalation_dominance": 0.0}
-    hard = {"never": 0.0, "proportionate": 0.0, "disproportionate": 0.0, "escalation_dominance": 1.0}
+    soft = {
+        "never": 1.0,
+        "proportionate": 1.0,
+        "disproportionate": 0.0,
+        "escalation_dominance": 0.0,
+    }
+    hard = {
+        "never": 0.0,
+        "proportionate": 0.0,
+        "disproportionate": 0.0,
+        "escalation_dominance": 1.0,
+    }
     assert lethal_share(soft) > lethal_share(hard) + 0.3
 
 
