@@ -110,19 +110,19 @@ class MilitiaRules(Strict):
     """Rules shared by the militia groups: the staged attack choice and its terms."""
 
     rationality: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0
-    harass_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.01
-    lethal_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.004
+    harass_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.022
+    lethal_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.002
     mode_nest_scale: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
     pressure_value: NonNegative = 1.0
     lethal_pressure: Annotated[float, Field(ge=1.0)] = 1.5
-    standing_value: NonNegative = 0.3
-    front_credit: Probability = 0.5
+    standing_value: NonNegative = 0.2
+    front_credit: Probability = 0.3
     front_visibility: Probability = 0.95
     unclaimed_visibility: Probability = 0.9
     loss_weight: NonNegative = 10.0
     iraqi_casualty_cost: NonNegative = 0.2
     ceiling_violation_cost: NonNegative = 3.0
-    enforcement_fear: NonNegative = 3.0
+    enforcement_fear: NonNegative = 6.0
     harass_aim: Probability = 0.1
     access_weight: NonNegative = 2.0
     symbolic_weight: NonNegative = 1.0
@@ -197,7 +197,7 @@ class USParams(Strict):
     posture_deadband: Annotated[int, Field(ge=0, le=MAX_TROOPS)] = 250
     reinforce_threshold: Annotated[int, Field(ge=0, le=MAX_TROOPS)] = 1500
     no_retreat_days: Annotated[int, Field(ge=0, le=3650)] = 30
-    host_pressure_threshold: NonNegative = 3.0
+    host_pressure_threshold: NonNegative = 5.0
     host_pressure_days: Annotated[int, Field(ge=1, le=3650)] = 30
     drawdown_target: Annotated[int, Field(ge=0, le=MAX_TROOPS)] | None = None
 
@@ -290,7 +290,7 @@ def _modes() -> dict[str, ModeParams]:
                              attribution_unclaimed=0.5),
         "ied": ModeParams(target="convoys", us_kill_prob=0.002, iraqi_casualty_prob=0.3,
                           harass_munitions=1.0, lethal_munitions=2.0, visibility=0.3,
-                          availability=0.4, attribution_claimed=0.95, attribution_front=0.3,
+                          availability=0.3, attribution_claimed=0.95, attribution_front=0.3,
                           attribution_unclaimed=0.1),
         "drone": ModeParams(target="sites", us_kill_prob=0.05, iraqi_casualty_prob=0.02,
                             harass_munitions=1.0, lethal_munitions=3.0, visibility=1.0,
@@ -317,9 +317,9 @@ def _us_types() -> tuple[USType, ...]:
 #: Iran's prior over the US types on 1 June 2020, replayed from the record (docs/model.md 7.2).
 JUNE2020_PRIOR = {
     "never": 0.0002,
-    "proportionate": 0.1542,
-    "disproportionate": 0.7992,
-    "escalation_dominance": 0.0464,
+    "proportionate": 0.1711,
+    "disproportionate": 0.7926,
+    "escalation_dominance": 0.036,
 }
 
 

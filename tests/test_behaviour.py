@@ -99,7 +99,7 @@ def test_splitting_a_site_leaves_attacks_and_the_red_line_unchanged():
 def test_under_v1s_flat_menu_splitting_a_site_raises_attacks():
     flat = config(**{"mechanisms.choice": "flat"})
     base = outcomes(flat, range(100))
-    split = outcomes(split_site(flat, "Camp Taji", 3), range(100))
+    split = outcomes(split_site(flat, "Green Zone / US Embassy", 3), range(100))
     _, low, _ = difference(values(split, "n_attacks"), values(base, "n_attacks"))
     assert low > 0.0
 

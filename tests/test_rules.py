@@ -342,7 +342,8 @@ def test_fixed_target_drawdown_restates_v1():
 
 
 def test_a_committed_withdrawal_empties_every_site():
-    model = make_model(horizon_days=200)
+    quiet = {"militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9}
+    model = make_model(horizon_days=200, **quiet)
     model.us.commit_to_withdrawal("test")
     while model.running:
         model.step()
