@@ -51,15 +51,6 @@ class Mechanisms(Strict):
     iran_response: Literal["decision", "coin_flip"] = "decision"
     host_pressure: bool = True
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Mechanisms":
-        if self.beliefs == "deadly_only" and self.threats == "commitments":
-            raise ValueError(
-                "threats: 'commitments' needs beliefs = 'types' (credibility is learned over "
-                "US types); use threats = 'believed' with beliefs = 'deadly_only'"
-            )
-        return self
-
 
 class SiteParams(Strict):
     """A site used by US forces and diplomats."""
@@ -378,6 +369,7 @@ class ScenarioConfig(Strict):
             if duplicates:
                 raise ValueError(f"{table}: duplicate name(s) {', '.join(duplicates)}")
         self._check_events()
+        self._check_mechanisms()
         self._check_types()
         self._check_modes()
         self._check_posture()
@@ -400,6 +392,14 @@ class ScenarioConfig(Strict):
                 )
         if self.record_until is not None and self.record_until < self.start_date:
             raise ValueError(f"record_until: {self.record_until} is before start_date")
+
+    def _check_mechanisms(self) -> None:
+        switches = self.mechanisms
+        if switches.beliefs == "deadly_only" and switches.threats == "commitments":
+            raise ValueError(
+                "mechanisms.threats: 'commitments' needs beliefs = 'types' (credibility is "
+                "learned over US types); use threats = 'believed' with beliefs = 'deadly_only'"
+            )
 
     def _known_by_start(self, event: CalendarEvent) -> bool:
         """No hindsight: an event after the start was announced before it, or is replayed."""
