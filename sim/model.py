@@ -324,3 +324,43 @@ class EscalationModel(mesa.Model):
 
 def _militia_rung(model: EscalationModel, name: str) -> int:
     return int(model.militia(name).rung)
+
+
+# --- one run -------------------------------------------------------------------------------------
+# (Imports for this section; the model rewrite moves them to the top of the file.)
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+Seed = int | np.random.SeedSequence
+
+
+@dataclass
+class RunResult:
+    """Outcomes of one run, and its daily series when asked for."""
+
+    outcomes: dict[str, Any]
+    series: pd.DataFrame | None
+
+
+def simulate(config: ScenarioConfig, seed: Seed, series: bool = False) -> RunResult:
+    """Run a scenario to its horizon and collect its outcomes.
+
+    Outcomes are computed directly by the model; the daily series (one row per day, day 0 the
+    initial state) comes from the model's DataCollector, which runs only when asked for.
+
+    Args:
+        config: the scenario, run for ``config.horizon_days`` days.
+        seed: the run's seed (an integer or a `numpy.random.SeedSequence`); the same seed gives
+            the same run.
+        series: also record the daily series (slower).
+
+    Returns:
+        The run's outcomes (see ``docs/model.md``) and, if ``series``, its daily series.
+    """
+    model = EscalationModel(EscalationScenario(rng=seed, config=config), record=series)
+    while model.running:
+        model.step()
+    table = model.datacollector.get_model_vars_dataframe() if series else None
+    return RunResult(model.outcomes(), table)

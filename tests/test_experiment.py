@@ -1,19 +1,17 @@
 """Experiment files: validation with clear errors, and the points each design produces."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import EXPERIMENTS, JUNE
 from scipy.stats import sobol_indices
-from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.experiment import ExperimentError, design_points, load_experiment, validate_experiment
+from sim.errors import ExperimentError
+from sim.experiment import design_points, load_experiment, validate_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = str(ROOT / "scenarios" / "june2020.toml")
+SCENARIO = str(JUNE)
 
 
 def experiment(design: dict, parameters: dict, **fields):
@@ -27,7 +25,7 @@ POLICY = {"kind": "categorical", "values": ["never", "proportionate", "dispropor
 
 @pytest.mark.parametrize("name", ["smoke", "drawdown", "redline"])
 def test_shipped_experiments_validate(name):
-    loaded = load_experiment(ROOT / "experiments" / f"{name}.toml")
+    loaded = load_experiment(EXPERIMENTS / f"{name}.toml")
     points, extra = design_points(loaded)
     assert len(points) == len(extra) > 0
     assert all(set(point) == set(loaded.parameter_names) for point in points)
@@ -165,6 +163,16 @@ def test_fixed_fields_apply_to_the_base_scenario():
             "parameters.us.threat_prob",
             "1.5 is not allowed",
         ),
+        (
+            {"parameters": {"us.threat_prob": {"kind": "uniform", "high": 0.5}}},
+            "parameters.us.threat_prob.low",
+            "Field required",
+        ),
+        (
+            {"parameters": {"us.threat_prob": {"kind": "values", "values": [0.2, "x"]}}},
+            "parameters.us.threat_prob.values[1]",
+            "valid integer",
+        ),
         ({"replicates": 0}, "replicates", "greater than or equal to 1"),
         ({"design": {"kind": "factorial"}}, "design.kind", "'grid', 'lhs', 'sobol' or 'random'"),
         ({"design": {"kind": "sobol", "samples": 12}}, "design.samples", "power of 2"),
@@ -175,7 +183,7 @@ def test_fixed_fields_apply_to_the_base_scenario():
     ],
 )
 def test_bad_experiment_files_exit_2_with_one_line_and_write_nothing(
-    tmp_path, change, field, problem
+    cli, tmp_path, change, field, problem
 ):
     data = {
         "name": "bad",
@@ -189,7 +197,7 @@ def test_bad_experiment_files_exit_2_with_one_line_and_write_nothing(
     path = tmp_path / "bad.toml"
     path.write_text(_toml(data), encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "1"])
+    result = cli("sweep", path, "--out", out, "--workers", "1")
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
