@@ -1,10 +1,16 @@
 """ABC calibration: recovery of known parameters, reproducible outputs, bad input."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 from conftest import ROOT, SCENARIOS
 
@@ -92,7 +98,7 @@ def test_proposals_stay_inside_the_prior_and_quantiles_follow_weights():
     assert weighted_quantiles(values, weights, [0.1, 0.5]) == [1.0, 3.0]
 
 
-def tiny_experiment(folder: Path, workers: int) -> Path:
+def tiny_experiment(folder: Path, workers: int, particles: int = 4) -> Path:
     """A calibration small enough for a test (20 runs), writing inside ``folder``."""
     text = (ROOT / "experiments" / "calibrate_2020.toml").read_text(encoding="utf-8")
     for old, new in {
@@ -102,7 +108,7 @@ def tiny_experiment(folder: Path, workers: int) -> Path:
         '"../out/calibrate_2020"': '"out"',
         '"../results/validation"': '"results"',
         "workers = 2": f"workers = {workers}",
-        "particles = 150": "particles = 4",
+        "particles = 150": f"particles = {particles}",
         "max_generations = 5": "max_generations = 2",
         "draws = 200": "draws = 4",
         "days = 183": "days = 40",
@@ -180,3 +186,22 @@ def test_malformed_record_exits_2_naming_the_csv(cli, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {record}: line 6: us_wounded: ")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_calibration_and_its_workers_cleanly(tmp_path):
+    path = tiny_experiment(tmp_path / "fit", workers=2, particles=100)
+    runs = path.parent / "out" / "generation_00" / "runs.parquet"
+    command = [sys.executable, "-m", "sim", "calibrate", str(path)]
+    fit = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(runs.glob("part-*")):  # the workers are running
+        assert fit.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    workers = psutil.Process(fit.pid).children(recursive=True)
+    os.killpg(fit.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole process group
+    _, stderr = fit.communicate(timeout=120)
+    assert fit.returncode == 130
+    assert stderr == "interrupted; the same command resumes the fit\n"  # no worker tracebacks
+    _, alive = psutil.wait_procs(workers, timeout=60)
+    assert workers and not alive
