@@ -21,6 +21,8 @@ An experiment is a TOML file::
 
 Parameters are dotted scenario fields (see `sim.scenario.apply_overrides`); ``[fixed]`` sets fields
 for every run. Sampled designs map unit-cube points from `scipy.stats.qmc` onto the parameters.
+Continuous values (uniform, log-uniform) are rounded to 12 significant digits as they are made
+(`sim.rounding`), so every machine runs the same inputs.
 """
 
 import hashlib
@@ -34,6 +36,7 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import ExperimentError, ScenarioError, input_error
+from sim.rounding import round_array
 from sim.scenario import (
     ScenarioConfig,
     Strict,
@@ -73,10 +76,10 @@ class Uniform(Range):
     kind: Literal["uniform"]
 
     def from_unit(self, u: np.ndarray) -> list[float]:
-        return [float(x) for x in self.low + u * (self.high - self.low)]
+        return round_array(self.low + u * (self.high - self.low)).tolist()
 
     def grid(self, levels: int) -> list[float]:
-        return [float(x) for x in np.linspace(self.low, self.high, self.levels or levels)]
+        return round_array(np.linspace(self.low, self.high, self.levels or levels)).tolist()
 
 
 class LogUniform(Range):
@@ -86,10 +89,10 @@ class LogUniform(Range):
     low: Annotated[float, Field(gt=0.0)]
 
     def from_unit(self, u: np.ndarray) -> list[float]:
-        return [float(x) for x in np.exp(np.log(self.low) + u * np.log(self.high / self.low))]
+        return round_array(np.exp(np.log(self.low) + u * np.log(self.high / self.low))).tolist()
 
     def grid(self, levels: int) -> list[float]:
-        return [float(x) for x in np.geomspace(self.low, self.high, self.levels or levels)]
+        return round_array(np.geomspace(self.low, self.high, self.levels or levels)).tolist()
 
 
 class Integer(Range):

@@ -19,9 +19,12 @@ from sim.calibration.apmc import (
     ABCSettings,
     Population,
     Prior,
+    importance_weights,
     perturb,
     posterior_table,
     run_abc,
+    sample_prior,
+    to_points,
     weighted_quantiles,
 )
 from sim.calibration.pipeline import run_series
@@ -31,6 +34,7 @@ from sim.calibration.record import (
     statistic_names,
     statistics_matrix,
 )
+from sim.rounding import round_significant
 from sim.scenario import apply_overrides, load_scenario
 
 SPEC = StatisticSpec(
@@ -96,6 +100,21 @@ def test_proposals_stay_inside_the_prior_and_quantiles_follow_weights():
     assert (proposals[:, 0] <= top).all() and (proposals[:, 1] <= 1.0).all()
     values, weights = np.array([1.0, 2.0, 3.0]), np.array([0.1, 0.1, 0.8])
     assert weighted_quantiles(values, weights, [0.1, 0.5]) == [1.0, 3.0]
+
+
+def test_particles_their_values_and_weights_have_12_significant_digits():
+    rng = np.random.default_rng(1)
+    priors = [Prior("a.log", 0.001, 0.03, log=True), Prior("b.linear", 0.0, 1.0)]
+    theta = sample_prior(priors, 40, rng)
+    population = Population(theta, np.ones(40), np.zeros(40), np.zeros((40, 1)), np.zeros(40))
+    proposals, cov = perturb(population, priors, 40, rng)
+    weights = importance_weights(proposals, population, cov)
+    moved = Population(proposals, weights, np.zeros(40), np.zeros((40, 1)), np.ones(40))
+    table = posterior_table(moved, priors, ["s"])
+    values = table[[p.path for p in priors]].to_numpy()
+    for array in (theta, proposals, weights, values):
+        assert all(round_significant(x) == x for x in array.ravel())
+    assert [list(point.values()) for point in to_points(priors, proposals)] == values.tolist()
 
 
 def tiny_experiment(folder: Path, workers: int, particles: int = 4) -> Path:

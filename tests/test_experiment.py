@@ -10,6 +10,7 @@ from scipy.stats import sobol_indices
 
 from sim.errors import ExperimentError
 from sim.experiment import design_points, load_experiment, validate_experiment
+from sim.rounding import round_significant
 
 SCENARIO = str(JUNE)
 
@@ -79,6 +80,51 @@ def test_sampled_designs_stay_in_bounds_and_cover_discrete_values():
         assert points["us.pressure_half_life_days"].between(2.0, 50.0).all()
         assert set(points["iran.review_interval_days"]) == {1, 2, 3}
         assert set(points["us.policy"]) == set(POLICY["values"])
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        {"kind": "grid", "levels": 7},
+        {"kind": "lhs", "samples": 50},
+        {"kind": "random", "samples": 50},
+        {"kind": "sobol", "samples": 16},
+    ],
+    ids=lambda d: d["kind"],
+)
+def test_continuous_design_values_have_12_significant_digits(design):
+    parameters = {
+        "government.enforcement": UNIFORM,
+        "us.pressure_half_life_days": {"kind": "log_uniform", "low": 2.0, "high": 50.0},
+    }
+    points = design_points(experiment(design, parameters))[0]
+    values = [point[name] for point in points for name in parameters]
+    assert len(set(values)) > 10
+    assert all(round_significant(value) == value for value in values)
+    assert all(len(mantissa_digits(value)) <= 12 for value in values)
+
+
+def mantissa_digits(value: float) -> str:
+    """The significant digits of the shortest text that reads back as ``value``."""
+    return repr(value).split("e")[0].lstrip("-").replace(".", "").strip("0")
+
+
+def test_round_significant_keeps_12_digits():
+    assert round_significant(0.1 + 0.2) == 0.3
+    assert round_significant(1 / 3) == 0.333333333333
+    assert round_significant(-123456.7890123456) == -123456.789012
+    assert round_significant(2.5e-17 / 3) == 8.33333333333e-18
+    assert round_significant(0.0) == 0.0
+
+
+def test_design_values_do_not_depend_on_the_last_bit_of_exp(monkeypatch):
+    design = {"kind": "random", "samples": 200}
+    parameters = {"us.pressure_half_life_days": {"kind": "log_uniform", "low": 2.0, "high": 50.0}}
+    here = design_points(experiment(design, parameters))[0]
+    exp = np.exp
+    monkeypatch.setattr(np, "exp", lambda x: np.nextafter(exp(x), np.inf))  # another CPU's exp
+    there = design_points(experiment(design, parameters))[0]
+    assert there == here
 
 
 def test_designs_depend_on_the_seed_only():

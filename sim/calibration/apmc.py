@@ -8,7 +8,9 @@ new, and weight the new ones by prior over proposal density. It stops when fewer
 ``min_acceptance`` of the new particles beat the previous tolerance.
 
 The algorithm knows nothing of the model: ``simulate`` turns parameter sets into summary
-statistics. Parameters with a log-uniform prior are moved on the log scale.
+statistics. Parameters with a log-uniform prior are moved on the log scale. Particles, their
+values and their importance weights are rounded to 12 significant digits as they are made
+(`sim.rounding`), so a fit runs the same inputs, and stores the same posterior, on every machine.
 """
 
 from collections.abc import Callable
@@ -18,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import multivariate_normal
+
+from sim.rounding import round_array
 
 #: simulate(points, generation, seed): one row of summary statistics per point (dotted overrides).
 Simulator = Callable[[list[dict[str, Any]], int, int], np.ndarray]
@@ -74,8 +78,13 @@ def generation_seed(seed: int, generation: int) -> int:
 
 def to_points(priors: list[Prior], theta: np.ndarray) -> list[dict[str, Any]]:
     """Scenario overrides for each row of internal-scale parameters."""
-    values = np.column_stack([p.to_value(theta[:, i]) for i, p in enumerate(priors)])
+    values = particle_values(priors, theta)
     return [{p.path: float(v) for p, v in zip(priors, row, strict=True)} for row in values]
+
+
+def particle_values(priors: list[Prior], theta: np.ndarray) -> np.ndarray:
+    """Parameter values (one column per prior) of internal-scale particles, rounded."""
+    return round_array(np.column_stack([p.to_value(theta[:, i]) for i, p in enumerate(priors)]))
 
 
 def distances(stats: np.ndarray, observed: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -92,7 +101,7 @@ def statistic_scale(stats: np.ndarray) -> np.ndarray:
 def sample_prior(priors: list[Prior], n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` draws from the (internal-scale) uniform box."""
     lows, highs = zip(*(p.internal_bounds for p in priors), strict=True)
-    return rng.uniform(lows, highs, size=(n, len(priors)))
+    return round_array(rng.uniform(lows, highs, size=(n, len(priors))))
 
 
 def inside(priors: list[Prior], theta: np.ndarray) -> np.ndarray:
@@ -112,8 +121,9 @@ def perturb(
     proposals = np.empty((0, len(priors)))
     while len(proposals) < n:
         ancestors = rng.choice(len(population.theta), size=n, p=probabilities)
-        moved = population.theta[ancestors] + rng.multivariate_normal(
-            np.zeros(len(priors)), cov, size=n, method="cholesky"
+        moved = round_array(
+            population.theta[ancestors]
+            + rng.multivariate_normal(np.zeros(len(priors)), cov, size=n, method="cholesky")
         )
         proposals = np.vstack([proposals, moved[inside(priors, moved)]])
     return proposals[:n], cov
@@ -127,7 +137,7 @@ def importance_weights(
     density = np.zeros(len(proposals))
     for ancestor, p in zip(population.theta, probabilities, strict=True):
         density += p * multivariate_normal.pdf(proposals, mean=ancestor, cov=cov)
-    return 1.0 / np.atleast_1d(density)
+    return round_array(1.0 / np.atleast_1d(density))
 
 
 def run_abc(
@@ -208,7 +218,8 @@ def describe_generation(row: dict[str, float]) -> str:
 
 def posterior_table(population: Population, priors: list[Prior], names: list[str]) -> pd.DataFrame:
     """The final population: parameter values, weight, distance, generation, statistics."""
-    table = pd.DataFrame({p.path: p.to_value(population.theta[:, i]) for i, p in enumerate(priors)})
+    values = particle_values(priors, population.theta)
+    table = pd.DataFrame({p.path: values[:, i] for i, p in enumerate(priors)})
     table["weight"] = population.weights
     table["distance"] = population.distances
     table["generation"] = population.born
