@@ -430,7 +430,7 @@ def execute_sweep(
             out, manifest(plan, schema, sweep_folder.counts(out, plan.total))
         )
         try:
-            run_missing(plan, schema, out, done, pool, options.progress, options.chunk_size)
+            run_missing(plan, schema, out, done, pool, options)
         finally:
             counts = sweep_folder.counts(out, plan.total)
             sweep_folder.write_manifest(out, manifest(plan, schema, counts))
@@ -443,18 +443,17 @@ def run_missing(
     out: Path,
     done: set[tuple[int, int]],
     pool: WorkerPool,
-    progress: bool,
-    chunk_size: int | None,
+    options: RunOptions,
 ) -> None:
     """Run the runs not in ``done``, writing each chunk into ``out`` as it finishes."""
     first = sweep_folder.next_part(out)
-    chunks = missing_tasks(plan, schema, done, chunk_size)
+    chunks = missing_tasks(plan, schema, done, options.chunk_size)
     with tqdm(
         total=plan.total,
         initial=len(done),
         unit="run",
         desc=plan.info.get("name", "points"),
-        disable=not progress,
+        disable=not options.progress,
         dynamic_ncols=True,
     ) as bar:
         for index, result in execute(chunks, pool.executor, pool.parallelism):

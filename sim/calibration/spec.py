@@ -118,10 +118,10 @@ class Calibration:
     @property
     def fit_end(self) -> date:
         """Last day of the fitted run."""
-        return fit_end(self.fit_config)
+        return run_end(self.fit_config)
 
 
-def fit_end(config: ScenarioConfig) -> date:
+def run_end(config: ScenarioConfig) -> date:
     """The last day of a run of ``config``."""
     return config.start_date + timedelta(days=config.horizon_days)
 
@@ -180,7 +180,7 @@ def check_statistics(
     spec: CalibrationFile, source: str, fit_config: ScenarioConfig, events: pd.DataFrame
 ) -> StatisticSpec:
     """The summary statistics' dates, each inside the fitted run and the checkpoints tallied."""
-    start, end = fit_config.start_date, fit_end(fit_config)
+    start, end = fit_config.start_date, run_end(fit_config)
     for checkpoint in spec.checkpoints:
         if not start < checkpoint <= end:
             raise CalibrationError(source, "checkpoints", f"{checkpoint} is outside the fitted run")
