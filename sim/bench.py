@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import psutil
 
-from sim.model import EscalationModel, EscalationScenario
-from sim.run import simulate
-from sim.runner import load_runs, run_points, run_seed
+from sim.model import EscalationModel, EscalationScenario, simulate
+from sim.runner import RunOptions, load_runs, run_points, run_seed
 from sim.scenario import ScenarioConfig, apply_overrides
 
 SEED = 2020
@@ -77,10 +77,9 @@ def with_sweep(workers: int, folder: Path, series: bool) -> tuple[float, Any]:
             replicates=REPLICATES,
             seed=SEED,
             out=folder / f"sweep-{workers}-{series}",
-            workers=workers,
             series=series,
             crn=True,
-            progress=False,
+            options=RunOptions(workers=workers, progress=False),
         )
     )
 
@@ -127,8 +126,6 @@ high = 0.9
 
 
 def _watch_memory(process: subprocess.Popen) -> tuple[float, float]:
-    import psutil  # installed with the dask extra
-
     main, peak_main, peak_total = psutil.Process(process.pid), 0, 0
     while process.poll() is None:
         try:

@@ -10,6 +10,8 @@ from functools import partial
 from typing import Any
 
 import mesa
+import numpy as np
+import pandas as pd
 from mesa.experimental.scenarios import Scenario
 
 from sim.agents import (
@@ -665,6 +667,41 @@ class EscalationModel(mesa.Model):
             "troops_final": round(self.troops),
             "troops_min": round(self.troops_min),
         }
+
+
+# --- one run -------------------------------------------------------------------------------
+
+Seed = int | np.random.SeedSequence
+
+
+@dataclass
+class RunResult:
+    """Outcomes of one run, and its daily series when asked for."""
+
+    outcomes: dict[str, Any]
+    series: pd.DataFrame | None
+
+
+def simulate(config: ScenarioConfig, seed: Seed, series: bool = False) -> RunResult:
+    """Run a scenario to its horizon and collect its outcomes.
+
+    Outcomes are computed directly by the model; the daily series (one row per day, day 0 the
+    initial state) comes from the model's DataCollector, which runs only when asked for.
+
+    Args:
+        config: the scenario, run for ``config.horizon_days`` days.
+        seed: the run's seed (an integer or a `numpy.random.SeedSequence`); the same seed gives
+            the same run.
+        series: also record the daily series (slower).
+
+    Returns:
+        The run's outcomes (see ``docs/model.md``) and, if ``series``, its daily series.
+    """
+    model = EscalationModel(EscalationScenario(rng=seed, config=config), record=series)
+    while model.running:
+        model.step()
+    table = model.datacollector.get_model_vars_dataframe() if series else None
+    return RunResult(model.outcomes(), table)
 
 
 def _share(count: int, items: list) -> float:

@@ -13,20 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.errors import InputError, ScenarioError, input_error
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Name = Annotated[str, Field(min_length=1)]
 MAX_TROOPS = 200_000  # more than the US ever had in Iraq: a count beyond it is a typo
-
-
-class ScenarioError(Exception):
-    """Bad scenario input: names the file, the field path and what is wrong."""
-
-    def __init__(self, source: str, field: str, problem: str):
-        self.source, self.field, self.problem = source, field, problem
-        where = f"{source}: {field}" if field else source
-        super().__init__(f"{where}: {problem}")
 
 
 class Strict(BaseModel):
@@ -462,34 +455,12 @@ class ScenarioConfig(Strict):
         return next(t for t in self.us_types if t.name == name)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _first_error(source: str, error: ValidationError) -> ScenarioError:
-    first = error.errors(include_url=False)[0]
-    loc = tuple(p for p in first["loc"] if p not in ("function-after", "tagged-union"))
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown field"
-    if not loc and ": " in message:  # cross-field checks name their own field
-        field, message = message.split(": ", 1)
-        return ScenarioError(source, field, message)
-    return ScenarioError(source, _field_path(loc), message)
-
-
 def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> ScenarioConfig:
     """Validate a scenario mapping, raising `ScenarioError` on the first problem."""
     try:
         return ScenarioConfig.model_validate(data)
     except ValidationError as error:
-        raise _first_error(source, error) from None
+        raise input_error(error, data, source, ScenarioError) from None
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -510,9 +481,7 @@ def _named_tables(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value)
 
 
-def read_toml(
-    path: Path, error: type[ScenarioError] = ScenarioError
-) -> tuple[dict[str, Any], bytes]:
+def read_toml(path: Path, error: type[InputError] = ScenarioError) -> tuple[dict[str, Any], bytes]:
     """A TOML file's mapping and bytes; a missing, unreadable or malformed file raises ``error``."""
     source = str(path)
     try:

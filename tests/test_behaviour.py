@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from sim.agents import LEVELS
-from sim.model import EscalationModel, EscalationScenario
-from sim.run import simulate
+from sim.model import EscalationModel, EscalationScenario, simulate
 from sim.scenario import ScenarioConfig, apply_overrides, validate_scenario
 
 Z99 = 2.576

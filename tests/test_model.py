@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.ladder import Move, Rung
-from sim.model import EscalationModel, EscalationScenario
-from sim.run import simulate
+from sim.model import EscalationModel, EscalationScenario, simulate
 from sim.scenario import ScenarioConfig, apply_overrides
 
 POLICIES = [t.name for t in ScenarioConfig().us_types]

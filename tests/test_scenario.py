@@ -1,12 +1,10 @@
 """Scenario files: defaults, extends, overrides, and one clear error for every bad input."""
 
 import json
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import JUNE, ROOT, SCENARIOS
 
-from sim.cli import app
 from sim.scenario import (
     ScenarioConfig,
     ScenarioError,
@@ -16,22 +14,21 @@ from sim.scenario import (
     scenario_json_schema,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
 
 def test_june2020_file_states_the_model_defaults():
-    assert load_scenario(ROOT / "scenarios/june2020.toml") == ScenarioConfig()
+    assert load_scenario(JUNE) == ScenarioConfig()
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_scenarios_validate(path):
     config = load_scenario(path)
     assert config.total_troops > 0
 
 
 def test_extends_merges_named_tables_by_name():
-    january = load_scenario(ROOT / "scenarios/january2020.toml")
+    january = load_scenario(SCENARIOS / "january2020.toml")
     june = ScenarioConfig()
     by_name = {site.name: site for site in january.sites}
     assert by_name["Ain al-Asad"].us_troops == 1000  # overridden
@@ -43,7 +40,7 @@ def test_extends_merges_named_tables_by_name():
 
 
 def test_counterfactuals_change_only_what_they_name():
-    never = load_scenario(ROOT / "scenarios/no_retaliation.toml")
+    never = load_scenario(SCENARIOS / "no_retaliation.toml")
     assert never.us.policy == "never"
     assert never.militias == ScenarioConfig().militias
 
@@ -107,12 +104,14 @@ BAD_INPUTS = [
     [case[1:] for case in BAD_INPUTS],
     ids=[case[0] for case in BAD_INPUTS],
 )
-def test_bad_scenario_exits_2_with_one_line_naming_file_and_field(tmp_path, body, field, problem):
-    (tmp_path / "june2020.toml").write_text((ROOT / "scenarios/june2020.toml").read_text())
+def test_bad_scenario_exits_2_with_one_line_naming_file_and_field(
+    cli, tmp_path, body, field, problem
+):
+    (tmp_path / "june2020.toml").write_text(JUNE.read_text())
     bad = tmp_path / "bad.toml"
     bad.write_text(body)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["run", str(bad), "--out", str(out)])
+    result = cli("run", bad, "--out", out)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -122,18 +121,16 @@ def test_bad_scenario_exits_2_with_one_line_naming_file_and_field(tmp_path, body
     assert not out.exists()
 
 
-def test_missing_file_and_circular_extends(tmp_path):
+def test_missing_file_and_circular_extends(cli, tmp_path):
     (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
     (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
-    result = CliRunner().invoke(
-        app, ["check", str(tmp_path / "a.toml"), str(tmp_path / "missing.toml")]
-    )
+    result = cli("check", tmp_path / "a.toml", tmp_path / "missing.toml")
     assert result.exit_code == 2
     assert "extends: circular extends via a.toml" in result.stderr
     assert f"{tmp_path / 'missing.toml'}: file not found" in result.stderr
 
 
-def test_check_accepts_every_shipped_scenario():
-    result = CliRunner().invoke(app, ["check", *map(str, SCENARIOS)])
+def test_check_accepts_every_shipped_scenario(cli):
+    result = cli("check", *SHIPPED)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.count("ok: ") == len(SCENARIOS)
+    assert result.stdout.count("ok: ") == len(SHIPPED)
