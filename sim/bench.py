@@ -26,14 +26,14 @@ from sim.scenario import ScenarioConfig, apply_overrides
 SEED = 2020
 REPLICATES = 15
 GRID = {
-    "us.retaliation_prob": [0.3, 0.6, 0.9],
+    "us.policy": ["proportionate", "disproportionate", "escalation_dominance"],
     "militias.*.restraint": [0.2, 0.4, 0.6],
     "government.enforcement": [0.1, 0.5],
 }
 BASE = ScenarioConfig()
 MEMORY_HORIZON_DAYS = 30
-SWEEP_FINAL = ("us_killed", "iraqi_casualties", "troops_final", "iran_belief_us_resolve_final")
-BATCH_FINAL = ("us_killed", "iraqi_casualties", "troops", "iran_belief_us_resolve")
+SWEEP_FINAL = ("us_killed", "iraqi_casualties", "troops_final", "us_credibility_final")
+BATCH_FINAL = ("us_killed", "iraqi_casualties", "troops", "us_credibility")
 
 
 class BatchRunModel(EscalationModel):
@@ -111,7 +111,7 @@ horizon_days = {MEMORY_HORIZON_DAYS}
 [design]
 kind = "random"
 samples = {runs // 10}
-[parameters."us.retaliation_prob"]
+[parameters."us_types.disproportionate.answer_deadly"]
 kind = "uniform"
 low = 0.1
 high = 0.9

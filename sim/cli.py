@@ -108,17 +108,23 @@ def format_summary(summary: dict) -> str:
     rows = [
         ("scenario", f"{summary['name']} ({summary['scenario']}), seed {summary['seed']}"),
         ("days simulated", show(summary["horizon_days"])),
-        ("drawdown day", show(summary["drawdown_day"])),
+        ("drawdown started on day", show(summary["drawdown_start_day"])),
+        ("troops halved on day", show(summary["drawdown_day"])),
         ("withdrawal day", show(summary["withdrawal_day"])),
+        ("troops at the end", show(summary["troops_final"])),
         ("red line crossed", show(summary["redline_crossed"])),
         ("first US casualty day", "none" if summary["first_us_casualty_day"] is None
          else show(summary["first_us_casualty_day"])),
         ("US killed", show(summary["us_killed"])),
         ("highest rung", f"{summary['max_rung']} ({summary['max_rung_label']})"),
         ("militia attacks", show(summary["n_attacks"])),
-        ("US retaliations", show(summary["us_retaliations"])),
+        ("attacks by mode", ", ".join(f"{m} {n}" for m, n in summary["n_attacks_by_mode"].items())),
+        ("US answers", show(summary["us_answers"])),
+        ("US threats, of them bluffs", f"{summary['us_threats']}, {summary['us_bluffs']}"),
         ("government credibility", show(summary["government_credibility_final"])),
-        ("Iran's belief in US resolve", show(summary["iran_belief_us_resolve_final"])),
+        ("government fell on day", "no" if summary["government_fell_day"] is None
+         else show(summary["government_fell_day"])),
+        ("Iran's belief: US credibility", show(summary["us_credibility_final"])),
     ]  # fmt: skip
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)

@@ -14,10 +14,10 @@ An experiment is a TOML file::
     kind = "lhs"                              # grid | lhs | sobol | random
     samples = 64                              # sobol: base samples N, a power of 2
 
-    [parameters."us.retaliation_prob"]
+    [parameters."militia_rules.harass_odds"]
     kind = "uniform"                          # log_uniform, integer, categorical, values
-    low = 0.1
-    high = 0.9
+    low = 0.005
+    high = 0.05
 
 Parameters are dotted scenario fields (see `sim.scenario.apply_overrides`); ``[fixed]`` sets fields
 for every run. Sampled designs map unit-cube points from `scipy.stats.qmc` onto the parameters.

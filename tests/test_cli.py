@@ -23,8 +23,8 @@ def test_run_writes_daily_series_and_summary(cli, tmp_path):
     assert series["date"].iloc[0] == "2020-06-01"
     assert summary["seed"] == 7
     assert summary["us_killed"] == series["us_killed"].iloc[-1]
-    assert summary["n_attacks"] + summary["iranian_direct_strikes"] == series["attacks"].sum()
-    assert "drawdown day" in result.stdout
+    assert summary["n_attacks"] == series["attacks"].sum()  # militia attacks, not Iran's strikes
+    assert "drawdown started on day" in result.stdout
     assert sorted(tmp_path.iterdir()) == [tmp_path / "summary.json", tmp_path / "timeseries.csv"]
 
 
@@ -34,7 +34,7 @@ def test_set_overrides_reach_the_model_and_the_summary(cli, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["overrides"] == {"us.policy": "never", "militias.*.restraint": 0.9}
-    assert summary["us_retaliations"] == 0
+    assert summary["us_answers"] == 0
 
 
 @pytest.mark.parametrize("assignment", ["no-equals-sign", "=0.5"])

@@ -170,10 +170,10 @@ def test_nested_tables_and_bare_lists_name_parameters():
         "seed": 0,
         "replicates": 2,
         "design": {"kind": "grid"},
-        "parameters": {"us": {"policy": POLICY, "retaliation_prob": [0.2, 0.8]}},
+        "parameters": {"us": {"policy": POLICY, "threat_prob": [0.2, 0.8]}},
     }
     loaded = validate_experiment(data)
-    assert loaded.parameter_names == ["us.policy", "us.retaliation_prob"]
+    assert loaded.parameter_names == ["us.policy", "us.threat_prob"]
     assert len(design_points(loaded)[0]) == 6
 
 
@@ -185,7 +185,7 @@ def test_fixed_fields_apply_to_the_base_scenario():
         horizon_days=30,
     )
     assert loaded.config.us.threat_prob == 0.1
-    assert loaded.config.us.retaliation_prob == 0.9  # the rest of the table is untouched
+    assert loaded.config.us.audience_cost == 1.0  # the rest of the table is untouched
     assert loaded.config.government.enforcement == 0.7
     assert loaded.config.horizon_days == 30
 

@@ -46,10 +46,10 @@ outcomes = ["redline_crossed", "drawdown_day", "us_killed"]
 kind = "sobol"
 samples = 8
 
-[parameters."us.retaliation_prob"]
+[parameters."militia_rules.harass_odds"]
 kind = "uniform"
-low = 0.0
-high = 1.0
+low = 0.005
+high = 0.05
 
 [parameters."government.enforcement"]
 kind = "uniform"

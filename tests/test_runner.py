@@ -77,7 +77,7 @@ def test_a_row_is_reproduced_by_simulate_with_its_seed(tmp_path):
     )
     assert row["n_attacks"] == again["n_attacks"]
     assert row["days_at_rung.TALKS"] == again["days_at_rung.TALKS"]
-    assert row["iran_belief_us_resolve_final"] == again["iran_belief_us_resolve_final"]
+    assert row["us_credibility_final"] == again["us_credibility_final"]
 
 
 def test_common_random_numbers_share_seeds_across_points(tmp_path):
@@ -98,12 +98,12 @@ def test_extra_columns_and_chosen_series(tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_others_run(tmp_path):
-    points = [{"us.drawdown_target": 2000}, {"us.drawdown_target": 99999}, {"us.policy": "never"}]
+    points = [{"us.threat_prob": 0.5}, {"us.policy": "hawk"}, {"us.policy": "never"}]
     runs = points_sweep(tmp_path / "out", points=points)
     assert runs["status"].tolist() == ["ok", "ok", "error", "error", "ok", "ok"]
     failed = runs[runs.status == "error"]
     assert failed["error"].str.contains("Traceback").all()
-    assert failed["error"].str.contains("drawdown_target").all()
+    assert failed["error"].str.contains("not a US type").all()
     assert failed["n_attacks"].isna().all()
     assert runs.loc[runs.status == "ok", "error"].isna().all()
     status = sweep_status(tmp_path / "out")
@@ -120,6 +120,9 @@ scenario = "{JUNE}"
 seed = 5
 replicates = 1
 horizon_days = 20
+[fixed]
+"mechanisms.posture" = "fixed_target"
+"us.drawdown_target" = 3000
 [design]
 kind = "grid"
 [parameters]
@@ -175,7 +178,7 @@ def test_the_run_command_reproduces_a_row(cli, smoke, tmp_path):
     result = cli(*command, *(f"--set={o}" for o in overrides))
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
-    for name in ("n_attacks", "us_killed", "max_rung", "iran_belief_us_resolve_final"):
+    for name in ("n_attacks", "us_killed", "max_rung", "us_credibility_final"):
         assert summary[name] == row[name]
     assert summary["days_at_rung"]["THREATS"] == row["days_at_rung.THREATS"]
 
