@@ -12,16 +12,30 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	  for v in $$(ls -r $$root/versions 2>/dev/null | grep -E '^3\.(1[2-9])\.[0-9]+$$'); do \
 	  echo $$root/versions/$$v/bin/python3; exit; done)
 
-.PHONY: venv demo test lint bench figures validation chromium clean
+LOCK := requirements.lock
+
+.PHONY: venv lock demo test lint bench figures validation verify chromium clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exact versions with hashes from the lock file, then the project itself without its dependencies.
+# The build backend (setuptools) is in the lock too, so the editable install builds without
+# fetching anything that is not pinned (--no-build-isolation). -qq: errors only, not the warnings
+# pip 24 prints for each package it finds in no extra index.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.12+ found on PATH or in pyenv" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,viz,browser]'
+	$(BIN)/python -m pip install --quiet --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Regenerate requirements.lock from pyproject.toml (every extra, the build backend too) for Python
+# 3.12+ on every platform, keeping the current pins where they still fit; `make lock
+# UPGRADE=--upgrade` moves every package to its newest release. Then commit the lock.
+lock: $(STAMP)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(BIN)/uv pip compile pyproject.toml - --all-extras --universal --python-version 3.12 \
+	    --generate-hashes --custom-compile-command 'make lock' --quiet $(UPGRADE) -o $(LOCK)
 
 # The main job on the shipped defaults: one June 2020 run, then the drawdown experiment (2,000
 # runs, about 2 minutes on 2 cores) with its figures and report, all under out/.
