@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from sim.experiment import Experiment, ExperimentError, design_points, load_experiment
 from sim.io import atomic_write, atomic_write_json
+from sim.provenance import source_hash, sweep_inputs_hash
 from sim.run import simulate
 from sim.scenario import ScenarioConfig, apply_overrides, field_exists
 
@@ -369,6 +370,10 @@ def _manifest(sweep: Sweep, layout: Layout, counts: dict[str, int]) -> dict[str,
         "outcomes": list(layout.outcome_columns),
         "series": list(layout.series_columns),
         "fingerprint": sweep.fingerprint(),
+        "source_sha256": source_hash(),
+        "inputs_sha256": sweep_inputs_hash(
+            config.model_dump_json(), sweep.info.get("experiment_sha256")
+        ),
         "counts": counts,
         "environment": _environment(),
     }

@@ -35,6 +35,7 @@ from sim.data import (
 )
 from sim.io import atomic_write, atomic_write_json, atomic_write_text
 from sim.ladder import US_RED_LINE, Rung
+from sim.provenance import calibration_inputs_hash, source_hash
 from sim.scenario import ScenarioConfig, validate_scenario
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ def write_outputs(
         "coverage": coverage.to_dict("records"),
         "generations": history.to_dict("records"),
         "forecast": summary,
+        "source_sha256": source_hash(),
+        "inputs_sha256": calibration_inputs_hash(calibration),
     }
     atomic_write_json(results / "report.json", _plain(report))
     atomic_write_text(
