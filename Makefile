@@ -68,21 +68,18 @@ validation: $(STAMP)
 	rm -rf out/calibrate_2020
 	$(BIN)/escalation calibrate experiments/calibrate_2020.toml
 
-# Regenerate results/ from the shipped experiments (about 6 minutes on 2 cores): for each, the
-# sweep's runs and manifest, its figures (PDF, PNG, caption, data) and report.md; then
-# results/SHA256SUMS over every file. From scratch, so running it twice gives identical bytes
-# (`sha256sum -c results/SHA256SUMS` checks a regeneration against the committed results).
-FIGURE_EXPERIMENTS := drawdown redline
+# Regenerate results/ (about 6 minutes on 2 cores): the calibration (results/validation/ and
+# scenarios/june2020_calibrated.toml), then for each shipped experiment its sweep's runs and
+# manifest, its figures (PDF, PNG, caption, data) and report.md; then results/SHA256SUMS over every
+# file. The list of steps lives in one place, sim/results_plan.py, which `make verify` runs too.
+# From scratch, so running it twice gives identical bytes.
+figures: $(STAMP)
+	$(BIN)/python -m sim.results_plan
 
-figures: $(STAMP) validation
-	@set -e; for name in $(FIGURE_EXPERIMENTS); do \
-	  rm -rf results/$$name; \
-	  $(BIN)/escalation sweep experiments/$$name.toml --out results/$$name --no-progress; \
-	  $(BIN)/escalation plot results/$$name; \
-	  $(BIN)/escalation report results/$$name; \
-	done
-	cd results && find . -type f ! -name SHA256SUMS -print0 | LC_ALL=C sort -z \
-	  | xargs -0 sha256sum > SHA256SUMS
+# Regenerate results/ in a temporary folder as `make figures` does and compare it with the
+# committed results file by file (`escalation verify results --against DIR` compares two copies).
+verify: $(STAMP)
+	$(BIN)/escalation verify results
 
 # Runner benchmarks (about 3 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
 # speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day. Figures in README.md.
