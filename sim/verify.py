@@ -119,7 +119,10 @@ def _short(text: str, width: int = 60) -> str:
 
 def compare_manifests(first: Path, second: Path) -> str | None:
     """Manifests as JSON, without their environment fields."""
-    a, b = _manifest_fields(first), _manifest_fields(second)
+    try:
+        a, b = _manifest_fields(first), _manifest_fields(second)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return f"unreadable JSON ({error})"
     differing = [key for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]
     if not differing:
         return None
