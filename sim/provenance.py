@@ -30,6 +30,9 @@ NOT_OUTPUT_CODE = (
     "verify.py",
 )
 
+# Calibration file fields that change how it runs, not what it writes.
+EXECUTION_SETTINGS = {"workers", "out"}
+
 
 def source_files(package: Path = PACKAGE) -> list[str]:
     """Package-relative paths of the modules `source_hash` covers, sorted."""
@@ -66,11 +69,12 @@ def sweep_inputs_hash(scenario_json: str, experiment_sha256: str | None) -> str:
 
 
 def calibration_inputs_hash(calibration: "Calibration") -> str:
-    """The inputs of a calibration: its file, the record, and both scenarios as resolved."""
-    source = Path(calibration.source)
+    """The inputs of a calibration: its settings (but the worker count and the runs folder, which
+    change no output), the record, and both scenarios as resolved."""
+    record = Path(calibration.source).parent / calibration.spec.record
     return inputs_hash(
-        source.read_bytes(),
-        (source.parent / calibration.spec.record).read_bytes(),
+        calibration.spec.model_dump_json(exclude=EXECUTION_SETTINGS),
+        record.read_bytes(),
         calibration.fit_config.model_dump_json(),
         calibration.base_config.model_dump_json(),
     )
