@@ -12,16 +12,30 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	  for v in $$(ls -r $$root/versions 2>/dev/null | grep -E '^3\.(1[2-9])\.[0-9]+$$'); do \
 	  echo $$root/versions/$$v/bin/python3; exit; done)
 
-.PHONY: venv demo test lint bench figures validation chromium clean
+LOCK := requirements.lock
+
+.PHONY: venv lock demo test lint bench figures validation verify chromium clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exact versions with hashes from the lock file, then the project itself without its dependencies.
+# The build backend (setuptools) is in the lock too, so the editable install builds without
+# fetching anything that is not pinned (--no-build-isolation). -qq: errors only, not the warnings
+# pip 24 prints for each package it finds in no extra index.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.12+ found on PATH or in pyenv" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,viz,browser]'
+	$(BIN)/python -m pip install --quiet --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Regenerate requirements.lock from pyproject.toml (every extra, the build backend too) for Python
+# 3.12+ on every platform, keeping the current pins where they still fit; `make lock
+# UPGRADE=--upgrade` moves every package to its newest release. Then commit the lock.
+lock: $(STAMP)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(BIN)/uv pip compile pyproject.toml - --all-extras --universal --python-version 3.12 \
+	    --generate-hashes --custom-compile-command 'make lock' --quiet $(UPGRADE) -o $(LOCK)
 
 # The main job on the shipped defaults: one June 2020 run, then the drawdown experiment (2,000
 # runs, about 2 minutes on 2 cores) with its figures and report, all under out/.
@@ -55,21 +69,18 @@ validation: $(STAMP)
 	rm -rf out/calibrate_2020
 	$(BIN)/escalation calibrate experiments/calibrate_2020.toml
 
-# Regenerate results/ from the shipped experiments (about 6 minutes on 2 cores): for each, the
-# sweep's runs and manifest, its figures (PDF, PNG, caption, data) and report.md; then
-# results/SHA256SUMS over every file. From scratch, so running it twice gives identical bytes
-# (`sha256sum -c results/SHA256SUMS` checks a regeneration against the committed results).
-FIGURE_EXPERIMENTS := drawdown redline
+# Regenerate results/ (about 6 minutes on 2 cores): the calibration (results/validation/ and
+# scenarios/june2020_calibrated.toml), then for each shipped experiment its sweep's runs and
+# manifest, its figures (PDF, PNG, caption, data) and report.md; then results/SHA256SUMS over every
+# file. The list of steps lives in one place, sim/results_plan.py, which `make verify` runs too.
+# From scratch, so running it twice gives identical bytes.
+figures: $(STAMP)
+	$(BIN)/python -m sim.results_plan
 
-figures: $(STAMP) validation
-	@set -e; for name in $(FIGURE_EXPERIMENTS); do \
-	  rm -rf results/$$name; \
-	  $(BIN)/escalation sweep experiments/$$name.toml --out results/$$name --no-progress; \
-	  $(BIN)/escalation plot results/$$name; \
-	  $(BIN)/escalation report results/$$name; \
-	done
-	cd results && find . -type f ! -name SHA256SUMS -print0 | LC_ALL=C sort -z \
-	  | xargs -0 sha256sum > SHA256SUMS
+# Regenerate results/ in a temporary folder as `make figures` does and compare it with the
+# committed results file by file (`escalation verify results --against DIR` compares two copies).
+verify: $(STAMP)
+	$(BIN)/escalation verify results
 
 # Runner benchmarks (about 3 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
 # speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day. Figures in README.md.

@@ -255,6 +255,30 @@ def report(
 
 
 @app.command()
+def verify(
+    results: Annotated[Path, typer.Argument(help="Results folder to check, e.g. results/.")],
+    against: Annotated[
+        Path | None, typer.Option(help="Compare with this copy instead of regenerating.")
+    ] = None,
+) -> None:
+    """Regenerate RESULTS as `make figures` does (in a temporary folder), or read another copy,
+    and compare them file by file; exit code 1 if anything differs."""
+    from sim.verify import RegenerationError, verify_results
+
+    try:
+        differences = verify_results(results, against, echo=typer.echo)
+    except RegenerationError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    for line in differences:
+        typer.echo(line)
+    if differences:
+        typer.echo(f"{len(differences)} file(s) differ", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"ok: every file in {results} matches")
+
+
+@app.command()
 def viz(
     scenario: Annotated[
         Path | None, typer.Argument(help="Scenario TOML file (default: scenarios/june2020.toml).")

@@ -38,6 +38,7 @@ from sim.errors import ExperimentError, SweepError
 from sim.experiment import Experiment, design_points, load_experiment
 from sim.model import simulate
 from sim.pool import WorkerPool, worker_pool
+from sim.provenance import source_hash, sweep_inputs_hash
 from sim.scenario import ScenarioConfig, apply_overrides, field_exists
 from sim.sweep_folder import RUN_KEYS, load_runs, load_series, sweep_status
 
@@ -311,6 +312,10 @@ def manifest(plan: SweepPlan, schema: TableSchema, counts: dict[str, int]) -> di
         "outcomes": list(schema.outcome_columns),
         "series": list(schema.series_columns),
         "fingerprint": plan.fingerprint(),
+        "source_sha256": source_hash(),
+        "inputs_sha256": sweep_inputs_hash(
+            config.model_dump_json(), plan.info.get("experiment_sha256")
+        ),
         "counts": counts,
         "environment": environment(),
     }

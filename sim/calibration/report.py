@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.spec import Calibration
+from sim.provenance import calibration_inputs_hash, source_hash
 
 
 def report_data(
@@ -25,6 +26,8 @@ def report_data(
         "coverage": coverage.to_dict("records"),
         "generations": history.to_dict("records"),
         "forecast": forecast,
+        "source_sha256": source_hash(),
+        "inputs_sha256": calibration_inputs_hash(calibration),
     }
     return json_ready(report)
 
