@@ -369,7 +369,10 @@ class ScenarioConfig(Strict):
         return self
 
     def _check_events(self) -> None:
+        if self.record_until is not None and self.record_until < self.start_date:
+            raise ValueError(f"record_until: {self.record_until} is before start_date")
         site_names = {site.name for site in self.sites}
+        known = self.information_date
         for i, event in enumerate(self.events):
             if event.date < self.start_date:
                 raise ValueError(
@@ -377,14 +380,12 @@ class ScenarioConfig(Strict):
                 )
             if event.site is not None and event.site not in site_names:
                 raise ValueError(f"events[{i}].site: no site named {event.site!r}")
-            if event.date > self.start_date and not self._known_by_start(event):
+            if event.date > self.start_date and not self._known(event):
                 raise ValueError(
                     f"events[{i}]: {event.date} is after start_date {self.start_date}: give "
-                    "'announced' (a date before the start) and 'source', or set record_until "
+                    f"'announced' (a date before {known}) and 'source', or set record_until "
                     "to replay the record"
                 )
-        if self.record_until is not None and self.record_until < self.start_date:
-            raise ValueError(f"record_until: {self.record_until} is before start_date")
 
     def _check_mechanisms(self) -> None:
         switches = self.mechanisms
@@ -394,11 +395,18 @@ class ScenarioConfig(Strict):
                 "learned over US types); use threats = 'believed' with beliefs = 'deadly_only'"
             )
 
-    def _known_by_start(self, event: CalendarEvent) -> bool:
-        """No hindsight: an event after the start was announced before it, or is replayed."""
+    @property
+    def information_date(self) -> date:
+        """What the scenario may know: the record it replays, else what was known at its start."""
+        return self.record_until or self.start_date
+
+    def _known(self, event: CalendarEvent) -> bool:
+        """No hindsight: an event after the start lies in the replayed record, or was announced
+        before the information date; either way with its source."""
         if self.record_until is not None and event.date <= self.record_until:
             return bool(event.source)
-        return event.announced is not None and event.announced < self.start_date and event.source
+        announced = event.announced is not None and event.announced < self.information_date
+        return announced and bool(event.source)
 
     def _check_types(self) -> None:
         names = {t.name for t in self.us_types}

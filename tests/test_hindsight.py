@@ -23,8 +23,18 @@ def test_every_later_event_was_announced_before_the_start_or_is_replayed_record(
         if event.date <= config.start_date:
             continue
         replayed = config.record_until is not None and event.date <= config.record_until
-        announced = event.announced is not None and event.announced < config.start_date
+        announced = event.announced is not None and event.announced < config.information_date
         assert replayed or announced, f"{path.name}: {event.label} ({event.date})"
+
+
+def test_a_scenario_that_replays_the_record_may_use_what_was_announced_by_its_end():
+    data = load_scenario(ROOT / "scenarios" / "october2019.toml").model_dump(mode="json")
+    follow_up = {"date": "2020-07-15", "kind": "dialogue", "source": "x"}
+    data["events"].append({**follow_up, "announced": "2020-06-11"})
+    assert validate_scenario(data).information_date == date(2020, 6, 22)
+    data["events"][-1]["announced"] = "2020-06-23"
+    with pytest.raises(ScenarioError, match=r"a date before 2020-06-22"):
+        validate_scenario(data, "x.toml")
 
 
 def test_forecast_scenarios_replay_no_record():
