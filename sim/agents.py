@@ -144,7 +144,7 @@ class Iran(Observer):
         return logit_choice(u, [0.0, params.response_value - cost], params.rationality) == 1
 
     def review(self) -> None:
-        """Weekly: end sanctions that ran out, set the ceiling, perhaps offer a truce."""
+        """Weekly: set the proxies' ceiling (no attacks during a truce), perhaps offer a truce."""
         model = self.model
         if model.truce_active():
             ceiling = Rung.TALKS
@@ -223,7 +223,7 @@ class MilitiaGroup(Observer):
         self.attacks = 0
         self.sanctioned_until = -1
         self._plans: dict[Rung, LevelPlan] = {}
-        self._plan_key: tuple[int, int, float] = (-1, -1, -1.0)
+        self._plan_key: tuple[int, int, int, bool] = (-1, -1, -1, False)
 
     # --- the daily decision ------------------------------------------------------------------
 
@@ -260,10 +260,11 @@ class MilitiaGroup(Observer):
         return {HARASS: pull, LETHAL: rules.lethal_pressure * pull}
 
     def plans(self) -> dict[Rung, LevelPlan]:
-        """The cached lower stages, rebuilt when the model's state, the belief or (in steps of
-        0.02) the government's enforcement changed."""
-        enforcement = round(50.0 * self.model.government.effective_enforcement)
-        key = (self.model.state_version, self.belief.version, enforcement)
+        """The cached lower stages, rebuilt when the model's state, the belief, a US threat or
+        (in steps of 0.02) the government's enforcement changed."""
+        model = self.model
+        enforcement = round(50.0 * model.government.effective_enforcement)
+        key = (model.state_version, self.belief.version, enforcement, model.us.threat_live())
         if key != self._plan_key:
             self._plans = {level: self.plan(level) for level in LEVELS}
             self._plan_key = key

@@ -496,3 +496,14 @@ def test_open_war_is_absorbing():
     assert model.system_rung == Rung.OPEN_WAR
     assert model.days_at_rung[Rung.OPEN_WAR] == 17
     assert model.outcomes()["open_war_day"] == 3
+
+
+def test_cached_plans_follow_a_threat_until_it_expires():
+    model = make_model()
+    group = model.groups[0]
+    before = group.plans()[LETHAL].inclusive
+    model.us.threat_until = model.day  # a threat live today only
+    threatened = group.plans()[LETHAL].inclusive
+    assert threatened < before  # every type answers at least at its follow-through rate
+    model.us.threat_until = model.day - 1  # expired, with nothing else changed
+    assert group.plans()[LETHAL].inclusive == group.plan(LETHAL).inclusive == before
