@@ -311,9 +311,9 @@ class MilitiaGroup(Observer):
     def outbid_deficit(self) -> float:
         """How far the group's standing trails its rivals' mean (outbidding, Bloom 2004)."""
         model = self.model
-        if not model.mechanisms.outbidding or len(model.groups) < 2:
+        if not model.mechanisms.outbidding or len(model.militias) < 2:
             return 0.0
-        rivals = (model.standing_total - self.standing) / (len(model.groups) - 1)
+        rivals = (model.standing_total - self.standing) / (len(model.militias) - 1)
         return model.rules.outbid_weight * max(0.0, rivals - self.standing)
 
     # --- state changes -----------------------------------------------------------------------

@@ -73,7 +73,7 @@ def day_one_odds(cfg: ScenarioConfig) -> list[float]:
     """Each group's odds of a harassing and of a lethal attack on day 1."""
     model = EscalationModel(EscalationScenario(rng=0, config=cfg), record=False)
     model.step()
-    return [group.plans()[level].inclusive for group in model.groups for level in LEVELS]
+    return [group.plans()[level].inclusive for group in model.militias for level in LEVELS]
 
 
 # --- 1. choice invariant to how the menu is cut --------------------------------------------------

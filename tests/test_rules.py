@@ -182,7 +182,7 @@ def test_expected_answer_cost_sums_over_types():
 
 def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
     model = make_model()
-    group = model.groups[0]
+    group = model.militias[0]
     plan = group.plans()[HARASS]
     utilities = option_utilities(group, HARASS)
     scale = model.rules.mode_nest_scale
@@ -197,7 +197,7 @@ def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
 
 def test_claiming_an_attack_costs_deniability():
     model = make_model()
-    utilities = option_utilities(model.groups[0], LETHAL)
+    utilities = option_utilities(model.militias[0], LETHAL)
     # a lethal rocket attack is priced mostly by the answer it draws if attributed
     assert utilities["rocket", "unclaimed"] > utilities["rocket", "claimed"]
 
@@ -221,19 +221,19 @@ def test_going_above_irans_ceiling_costs_a_loyal_group_more():
 
 def test_outbidding_pushes_a_group_that_trails_its_rivals():
     model = make_model()
-    group = model.groups[0]
-    for rival in model.groups[1:]:
+    group = model.militias[0]
+    for rival in model.militias[1:]:
         rival.standing = 3.0
     group.standing = 1.0
-    model.standing_total = sum(g.standing for g in model.groups)
+    model.standing_total = sum(g.standing for g in model.militias)
     assert group.outbid_deficit() == pytest.approx(model.rules.outbid_weight * 2.0)
     off = make_model(**{"mechanisms.outbidding": False})
-    assert off.groups[0].outbid_deficit() == 0.0
+    assert off.militias[0].outbid_deficit() == 0.0
 
 
 def test_a_claimed_attack_earns_standing_a_deniable_one_does_not():
     model = make_model()
-    group = model.groups[0]
+    group = model.militias[0]
     start = group.standing
     group.credit(fake_attack(model, group.name, claim="unclaimed"))
     assert group.standing == start
@@ -416,7 +416,7 @@ def test_a_us_that_wants_to_leave_accepts_a_truce_and_an_attributed_attack_break
     model.offer_truce()
     assert model.truce_active() and model.us.committed
     assert model.moves[Move.DECLARE_TRUCE] == 1
-    attack = model.launch_attack(model.groups[0], HARASS, "rocket", "claimed")
+    attack = model.launch_attack(model.militias[0], HARASS, "rocket", "claimed")
     fixed_draws(model, 0.0, 0.99)
     model.us.respond(attack)
     assert not model.truce_active() and not model.us.committed
@@ -461,7 +461,7 @@ def test_a_raid_under_us_pressure_costs_the_government_at_home():
     model.us.host_pressure_until = 10
     credibility = model.government.credibility
     fixed_draws(model, 0.99)
-    model.government.raid(model.groups[0], success_prob=0.0)
+    model.government.raid(model.militias[0], success_prob=0.0)
     params = model.scenario.config.government
     loss = params.pressure_credibility_loss + params.raid_failure_credibility_loss
     assert model.government.credibility == pytest.approx(credibility - loss)
@@ -472,7 +472,7 @@ def test_us_pressure_makes_a_raid_more_attractive():
         total = 0
         for seed in range(300):
             model = make_model(seed)
-            model.groups[0].attacks = 1
+            model.militias[0].attacks = 1
             model.us.host_pressure_until = 10 if pressured else -1
             model.government.review()
             total += model.government.raids
@@ -500,7 +500,7 @@ def test_open_war_is_absorbing():
 
 def test_cached_plans_follow_a_threat_until_it_expires():
     model = make_model()
-    group = model.groups[0]
+    group = model.militias[0]
     before = group.plans()[LETHAL].inclusive
     model.us.threat_until = model.day  # a threat live today only
     threatened = group.plans()[LETHAL].inclusive
