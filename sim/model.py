@@ -121,12 +121,14 @@ class EscalationModel(mesa.Model):
         self.iran = Iran(self)
         for params in config.militias:
             MilitiaGroup(self, params)
-        self.us = UnitedStates(self)
         self.government = IraqiGovernment(self)
+        self.us = UnitedStates(self)
         self.militias: tuple[MilitiaGroup, ...] = tuple(self.agents_by_type[MilitiaGroup])
         self.observers = (self.iran, *self.militias)
+        self.actors = (self.iran, *self.militias, self.us, self.government)
 
         self.schedule_calendar(config.events)
+        self.us.reveal_mission_value()
         self.check_troop_thresholds()
         self.datacollector = (
             mesa.DataCollector(model_reporters=self.reporters()) if record else None
@@ -185,6 +187,8 @@ class EscalationModel(mesa.Model):
                     self.moves[Move.DEMAND_WITHDRAWAL] += 1
                 case "handover":
                     self.hand_over(event.site)
+                case "government_change":
+                    self.government.take_office(event)
 
     def dialogue_is_salient(self, window: int) -> bool:
         """Whether a strategic-dialogue session lies within ``window`` days of today."""
@@ -201,6 +205,8 @@ class EscalationModel(mesa.Model):
     def step(self) -> None:
         """One day: Iran, the militias, the US, the government; then everyone learns."""
         self.attacks_today = []
+        for actor in self.actors:
+            actor.rung = Rung.TALKS
         if self.at_war:
             self.record_day()
             return
