@@ -26,7 +26,7 @@ from sim.agents import HARASS, LETHAL, LEVELS, Attack, lethality
 from sim.beliefs import logit, record_signals, replay
 from sim.ladder import MOVE_INFO, RUNG_INFO, Move, Rung
 from sim.model import CONVOYS, EscalationModel, EscalationScenario
-from sim.run import simulate
+from sim.model import simulate
 from sim.scenario import (
     JUNE2020_PRIOR,
     ScenarioConfig,
@@ -444,14 +444,14 @@ def test_quoted_day0_attack_choice_is_the_codes(doc: str, day0: EscalationModel)
     for ceiling in (Rung.TALKS, HARASS, LETHAL):
         day0.iran.ceiling = ceiling
         day0.touch()
-        chances = {g.name: level_chances(day0, g) for g in day0.groups}
+        chances = {g.name: level_chances(day0, g) for g in day0.militias}
         per_ceiling[ceiling] = 365 * sum(h + x for h, x in chances.values())
         if ceiling == LETHAL:
             for name, (harass, lethal) in chances.items():
                 assert f"{name} {harass:.4f} and {lethal:.5f}" in text, name
     quoted = " / ".join(f"{per_ceiling[c]:.1f}" for c in (Rung.TALKS, HARASS, LETHAL))
     assert f"{quoted} attacks a year" in text
-    group = day0.groups[0]
+    group = day0.militias[0]
     plan = group.plans()[HARASS]
     share = {}
     for (mode, claim), weight in zip(plan.options, plan.weights, strict=True):
@@ -465,7 +465,7 @@ def test_quoted_day0_attack_choice_is_the_codes(doc: str, day0: EscalationModel)
 
 def test_quoted_identification_cost_is_the_codes(doc: str, day0: EscalationModel):
     text = flat(section(doc, "7.4"))
-    group, rules = day0.groups[0], day0.rules
+    group, rules = day0.militias[0], day0.rules
     kill = day0.target_table("rocket").lethality[HARASS]
     answer = rules.loss_weight * group.belief.answer_cost(kill, day0.us.threat_live())[0]
     arrest = rules.enforcement_fear * day0.government.effective_enforcement
