@@ -179,14 +179,18 @@ class Iran(Observer):
         return seen * (self.params.proxy_loss_cost * severity + self.params.strike_cost * iranians)
 
     def offers_truce(self) -> bool:
-        """Near a dialogue session, offer a truce for a US withdrawal timetable, the more likely
-        the more the US is seen leaving: the share of troops already gone is Iran's estimate of
-        the chance the US accepts."""
+        """Offer a truce for a US withdrawal timetable once the US is seen leaving: the share of
+        troops already gone is Iran's estimate of the chance the US accepts; a coming dialogue
+        session raises the offer's value."""
         model = self.model
-        if not self.urgency or model.us.committed or model.us.truce_refused_until > model.day:
+        if model.us.committed or model.us.truce_refused_until > model.day:
             return False
         accept = 1.0 - model.troops / max(model.initial_troops, 1.0)
-        gain = self.params.truce_value * accept - self.params.harassment_value
+        if accept <= 0.0:
+            return False
+        gain = (
+            self.params.truce_value * accept * (1.0 + self.urgency) - self.params.harassment_value
+        )
         return logit_choice(model.uniform(), [0.0, gain], self.params.rationality) == 1
 
     def sanction(self, group: MilitiaGroup) -> None:

@@ -183,7 +183,7 @@ class USParams(Strict):
     no_retreat_days: Annotated[int, Field(ge=0, le=3650)] = 30
     host_pressure_threshold: NonNegative = 5.0
     host_pressure_days: Annotated[int, Field(ge=1, le=3650)] = 30
-    truce_accept_share: Probability = 0.75
+    truce_accept_share: Probability = 0.5
     drawdown_target: Annotated[int, Field(ge=0, le=MAX_TROOPS)] | None = None
 
 
