@@ -117,8 +117,11 @@ def test_step_read_change_reset_in_chromium(server_url, tmp_path):
             step.click()
             expect(day).to_have_text(f"Day {n}", timeout=WAIT_MS)
         troops = page.locator("#chart-troops path").get_attribute("d")
-        assert path_points(troops) == 4  # days 0 to 3
+        assert path_points(troops) == 2 * 4 - 1  # a step line through days 0 to 3
         expect(page.locator(".escalation-ladder")).to_contain_text("Day 3: system at rung")
+        expect(page.locator(".escalation-beliefs")).to_contain_text("(the true type)")
+        expect(page.locator(".escalation-attacks")).to_contain_text("Attacks per week by mode")
+        expect(page.locator(".escalation-log")).to_contain_text("CAMEO event")
 
         other_tab = browser.new_page()  # another session: its own model, still at day 0
         other_tab.goto(server_url)
@@ -138,7 +141,7 @@ def test_step_read_change_reset_in_chromium(server_url, tmp_path):
         expect(command).to_contain_text("--seed 0")
         step.click()
         expect(day).to_have_text("Day 1", timeout=WAIT_MS)
-        assert path_points(page.locator("#chart-troops path").get_attribute("d")) == 2
+        assert path_points(page.locator("#chart-troops path").get_attribute("d")) == 2 * 2 - 1
 
         screenshot = tmp_path / "escalation_viz.png"
         page.screenshot(path=screenshot)

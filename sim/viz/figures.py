@@ -708,6 +708,7 @@ def draw_recent_attacks(ax: Axes, model: BrowserModel, recent_days: int) -> None
                 edgecolor="black",
                 linewidths=1,
                 zorder=3,
+                gid=f"answered-{number}",
             )
     groups = [
         Patch(color=colours[name], label=name) for name in dict.fromkeys(a.attacker for a in recent)
