@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from sim.agents import LETHAL, Attack
 from sim.figures import OKABE_ITO
 from sim.ladder import IRAN_RED_LINE, RUNG_INFO, US_RED_LINE, Rung
+from sim.viz.model import us_type_names
 
 if TYPE_CHECKING:
     from sim.scenario import SiteParams
@@ -269,59 +270,68 @@ def rises(series: pd.Series) -> pd.Series:
     return series.diff().fillna(0) > 0
 
 
+def daily_table(model: BrowserModel) -> pd.DataFrame:
+    """The run's daily series and the page's own, side by side, one row a day."""
+    series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    page = model.page_series.get_model_vars_dataframe().reset_index(drop=True)
+    return pd.concat([series, page.drop(columns="day")], axis=1)
+
+
+def daily(ax: Axes, table: pd.DataFrame, column: str, label: str, **style) -> Line2D:
+    """A daily series as steps (a day's value holds until the next day)."""
+    (drawn,) = ax.step(table["day"], table[column], where="post", label=label, **style)
+    return drawn
+
+
 def beliefs_figure(model: BrowserModel) -> Figure:
     """Iran's posterior over the US types (stacked), the credibility it gives US threats, and
     above it the US moves every observer learns from."""
-    series = model.datacollector.get_model_vars_dataframe()
-    page = model.page_series.get_model_vars_dataframe()
+    table = daily_table(model)
     fig, ax = chart(model, "", axes=(0.19, 0.26, 0.77, 0.42))
-    types = [t.name for t in model.scenario.config.us_types]
-    colours = colormaps["YlOrRd"](np.linspace(0.15, 0.85, len(types)))
+    types = us_type_names(model.scenario.config)
     truth = model.scenario.config.us.policy
     areas = ax.stackplot(
-        series["day"],
-        [series[f"belief:{name}"] for name in types],
-        colors=colours,
+        table["day"],
+        [table[f"belief:{name}"] for name in types],
+        colors=colormaps["YlOrRd"](np.linspace(0.15, 0.85, len(types))),
         labels=[type_label(n) + (" (the true type)" if n == truth else "") for n in types],
         step="post",
     )
     for area, name in zip(areas, types, strict=True):
         area.set_gid(f"belief-{name}")
-    (credibility,) = ax.step(
-        series["day"],
-        series["us_credibility"],
-        where="post",
+    credibility = daily(
+        ax,
+        table,
+        "us_credibility",
+        "US credibility: chance it backs a threat",
         color="black",
         linewidth=1.8,
-        label="US credibility: chance it backs a threat",
         gid="chart-credibility",
     )
     ax.set_ylim(0, 1)
     ax.set_ylabel("Iran's belief")
     moves = fig.add_axes((0.19, 0.71, 0.77, 0.2), sharex=ax)
-    draw_us_moves(moves, model, series, page)
+    draw_us_moves(moves, model, table)
     moves.set_title("US moves observed, and Iran's belief about the US type", loc="left")
     legend_below(fig, [*reversed(areas), credibility])
     return fig
 
 
-def draw_us_moves(ax: Axes, model: BrowserModel, series: pd.DataFrame, page: pd.DataFrame) -> None:
+def draw_us_moves(ax: Axes, model: BrowserModel, table: pd.DataFrame) -> None:
     """A row of ticks per kind of US move: the evidence beliefs are updated with."""
-    answered = Counter(a.day for a in model.attacks if a.answered)
-    unanswered = Counter(a.day for a in model.attacks if not a.answered)
-    troops = series["troops"].diff().fillna(0)
+    days = table["day"]
     rows = {
-        "Strikes back": (list(answered), "darkred"),
-        "No answer": (list(unanswered), "gray"),
-        "Threat": (list(page["day"][rises(page["threats"])]), "tab:blue"),
-        "Bluff": (list(page["day"][rises(page["bluffs"])]), "red"),
-        "Show of force": (list(page["day"][rises(page["shows_of_force"])]), "darkorange"),
-        "Draws down": (list(series["day"][troops < 0]), "tab:green"),
+        "Strikes back": (sorted({a.day for a in model.attacks if a.answered}), "darkred"),
+        "No answer": (sorted({a.day for a in model.attacks if not a.answered}), "gray"),
+        "Threat": (days[rises(table["threats"])], "tab:blue"),
+        "Bluff": (days[rises(table["bluffs"])], "red"),
+        "Show of force": (days[rises(table["shows_of_force"])], "darkorange"),
+        "Draws down": (days[table["troops"].diff() < 0], "tab:green"),
     }
-    for row, (label, (days, colour)) in enumerate(rows.items()):
+    for row, (label, (when, colour)) in enumerate(rows.items()):
         ax.scatter(
-            days,
-            [row] * len(days),
+            list(when),
+            [row] * len(when),
             marker="|",
             s=70,
             color=colour,
@@ -337,60 +347,60 @@ def draw_us_moves(ax: Axes, model: BrowserModel, series: pd.DataFrame, page: pd.
 def credibility_figure(model: BrowserModel) -> Figure:
     """How credible each observer finds US threats, when a threat was live and when it proved a
     bluff; and the Iraqi government's own credibility."""
-    page = model.page_series.get_model_vars_dataframe()
-    series = model.datacollector.get_model_vars_dataframe()
-    fig, ax = chart(
-        model,
-        "Credibility of US threats (per observer) and of the government",
-        axes=(0.1, 0.3, 0.84, 0.6),
-    )
+    table = daily_table(model)
+    title = "Credibility of US threats (per observer) and of the government"
+    fig, ax = chart(model, title, axes=(0.1, 0.3, 0.84, 0.6))
     colours = actor_colours(model)
     threat = shade_spans(
         ax,
-        page["day"],
-        page["threat_live"],
+        table["day"],
+        table["threat_live"],
         color="lightsteelblue",
         alpha=0.6,
         label="US threat live",
     )
     lines = [
-        ax.step(
-            series["day"],
-            series["us_credibility"],
-            where="post",
+        daily(
+            ax,
+            table,
+            "us_credibility",
+            "US credibility for Iran",
             color=colours["Iran"],
             linewidth=2,
-            label="US credibility for Iran",
             gid="chart-us-credibility",
-        )[0]
+        )
     ]
     for group in model.groups:
-        lines += ax.step(
-            page["day"],
-            page[f"credibility:{group.name}"],
-            where="post",
-            color=colours[group.name],
-            linewidth=1,
-            label=f"... for {group.name}",
+        lines.append(
+            daily(
+                ax,
+                table,
+                f"credibility:{group.name}",
+                f"... for {group.name}",
+                color=colours[group.name],
+                linewidth=1,
+            )
         )
-    bluffs = rises(page["bluffs"])
+    bluffs = rises(table["bluffs"])
     bluff = ax.scatter(
-        page["day"][bluffs],
-        series["us_credibility"][bluffs],
+        table["day"][bluffs],
+        table["us_credibility"][bluffs],
         marker="x",
         s=40,
         color="red",
         zorder=3,
         label="Bluff: threat crossed, no answer",
     )
-    lines += ax.step(
-        series["day"],
-        series["government_credibility"],
-        where="post",
-        color=colours["Government"],
-        linestyle="--",
-        label="Government credibility",
-        gid="chart-government-credibility",
+    lines.append(
+        daily(
+            ax,
+            table,
+            "government_credibility",
+            "Government credibility",
+            color=colours["Government"],
+            linestyle="--",
+            gid="chart-government-credibility",
+        )
     )
     collapse = ax.axhline(
         model.government.params.collapse_threshold,
@@ -407,47 +417,38 @@ def credibility_figure(model: BrowserModel) -> Figure:
 def posture_figure(model: BrowserModel) -> Figure:
     """US troops against the level the US prefers, force protection, and what bears on them:
     pressure on Baghdad, a truce, a withdrawal commitment."""
-    series = model.datacollector.get_model_vars_dataframe()
-    page = model.page_series.get_model_vars_dataframe()
-    fig, ax = chart(
-        model,
+    table = daily_table(model)
+    title = (
         f"US posture: {round(model.troops):,} troops, "
-        f"{round(model.us.preferred_troops()):,} preferred",
-        axes=(0.12, 0.26, 0.76, 0.64),
+        f"{round(model.us.preferred_troops()):,} preferred"
     )
+    fig, ax = chart(model, title, axes=(0.12, 0.26, 0.76, 0.64))
     spans = [
         shade_spans(
             ax,
-            page["day"],
-            page["host_pressure"],
+            table["day"],
+            table["host_pressure"],
             color="gainsboro",
             label="US pressing Baghdad to rein in militias",
         ),
-        shade_spans(ax, page["day"], page["truce"], color="palegreen", alpha=0.5, label="Truce"),
+        shade_spans(ax, table["day"], table["truce"], color="palegreen", alpha=0.5, label="Truce"),
     ]
-    lines = ax.step(
-        series["day"],
-        series["troops"],
-        where="post",
-        color="tab:blue",
-        linewidth=2,
-        label="US troops",
-        gid="chart-troops",
-    )
-    lines += ax.step(
-        series["day"],
-        series["preferred_troops"],
-        where="post",
-        color="tab:blue",
-        linestyle="--",
-        label="Troops the US prefers",
-        gid="chart-preferred",
-    )
-    top = max(series["troops"].max(), series["preferred_troops"].max(), 1)
-    ax.set_ylim(0, top * 1.1)
+    lines = [
+        daily(ax, table, "troops", "US troops", color="tab:blue", linewidth=2, gid="chart-troops"),
+        daily(
+            ax,
+            table,
+            "preferred_troops",
+            "Troops the US prefers",
+            color="tab:blue",
+            linestyle="--",
+            gid="chart-preferred",
+        ),
+    ]
+    ax.set_ylim(0, max(table["troops"].max(), table["preferred_troops"].max(), 1) * 1.1)
     ax.set_ylabel("Troops")
     ax.yaxis.set_major_formatter("{x:,.0f}")
-    committed = page["day"][page["committed"]]
+    committed = table["day"][table["committed"]]
     if len(committed):
         lines.append(
             ax.axvline(
@@ -455,13 +456,15 @@ def posture_figure(model: BrowserModel) -> Figure:
             )
         )
     protection = ax.twinx()
-    lines += protection.step(
-        series["day"],
-        series["force_protection"],
-        where="post",
-        color="darkorange",
-        label="Force protection (right axis)",
-        gid="chart-force-protection",
+    lines.append(
+        daily(
+            protection,
+            table,
+            "force_protection",
+            "Force protection (right axis)",
+            color="darkorange",
+            gid="chart-force-protection",
+        )
     )
     protection.set_ylim(0, 1)
     protection.set_ylabel("Force protection (0 to 1)")
@@ -714,65 +717,41 @@ def draw_recent_attacks(ax: Axes, model: BrowserModel, recent_days: int) -> None
         Patch(color=colours[name], label=name) for name in dict.fromkeys(a.attacker for a in recent)
     ]
     marks = [
-        Line2D(
-            [],
-            [],
-            marker=MODE_MARKERS.get(mode, "o"),
-            color="gray",
-            linestyle="none",
-            label=mode_label(model, mode),
-        )
+        key(mode_label(model, mode), marker=MODE_MARKERS.get(mode, "o"), color="gray")
         for mode in attack_modes(model)
-    ] + [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            markerfacecolor="white",
-            markeredgecolor="gray",
-            linestyle="none",
-            label="Hollow: not attributed",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            markerfacecolor="none",
-            markeredgecolor="black",
-            markersize=11,
-            linestyle="none",
-            label="Ringed: US answered",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
+    ]
+    marks += [
+        key("Hollow: not attributed", markerfacecolor="white", markeredgecolor="gray"),
+        key("Ringed: US answered", markerfacecolor="none", markeredgecolor="black", markersize=11),
+        key(
+            "Black edge: Americans killed",
             color="gray",
             markeredgecolor="black",
             markeredgewidth=1.5,
-            linestyle="none",
-            label="Black edge: Americans killed",
         ),
     ]
-    legend = ax.legend(
-        handles=marks,
+    side_legend(ax, marks, "Marks", top=1.0)
+    if groups:
+        side_legend(ax, groups, "Attacks by", top=0.62)
+
+
+def key(label: str, marker: str = "o", **style) -> Line2D:
+    """A legend entry for a kind of mark."""
+    return Line2D([], [], marker=marker, linestyle="none", label=label, **style)
+
+
+def side_legend(ax: Axes, handles: list, title: str, top: float) -> None:
+    """A legend to the right of the map, its top at ``top`` (a fraction of the map's height);
+    earlier legends stay."""
+    if ax.get_legend() is not None:
+        ax.add_artist(ax.get_legend())
+    ax.legend(
+        handles=handles,
         loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
+        bbox_to_anchor=(1.02, top),
         fontsize=SMALL,
-        title="Marks",
+        title=title,
         title_fontsize=8,
         frameon=False,
         alignment="left",
     )
-    if groups:
-        ax.add_artist(legend)
-        ax.legend(
-            handles=groups,
-            loc="upper left",
-            bbox_to_anchor=(1.02, 0.62),
-            fontsize=SMALL,
-            title="Attacks by",
-            title_fontsize=8,
-            frameon=False,
-            alignment="left",
-        )
