@@ -21,15 +21,16 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
-from sim.agents import LETHAL
 from sim.ladder import MOVE_INFO
 from sim.scenario import load_scenario
 from sim.viz.figures import (
+    attack_summary,
     attacks_figure,
     beliefs_figure,
     credibility_figure,
     ladder_figure,
     map_figure,
+    mode_name,
     plural,
     posture_figure,
     type_label,
@@ -100,14 +101,12 @@ def headline(model: BrowserModel) -> list[str]:
     likeliest = max(zip(belief.p, belief.types, strict=True), key=lambda pair: pair[0])
     attacks = model.attacks
     modes = Counter(a.mode for a in attacks)
-    by_mode = ", ".join(f"{mode} {count}" for mode, count in modes.most_common())
+    by_mode = ", ".join(f"{mode_name(mode)} {count}" for mode, count in modes.most_common())
     return [
         f"System rung {int(model.system_rung)}: {model.system_rung.label}",
         f"Attacks {len(attacks)}"
         + (f" ({by_mode})" if attacks else "")
-        + f": {sum(a.level == LETHAL for a in attacks)} aimed to kill, "
-        f"{sum(a.attributed for a in attacks)} attributed, {sum(a.answered for a in attacks)} "
-        f"answered; {plural(model.us_killed, 'American')} killed",
+        + f": {attack_summary(model)}",
         f"Iran's belief: US most likely {type_label(likeliest[1].name)} ({likeliest[0]:.2f}); "
         f"true type {type_label(us.type.name)}",
         f"US credibility {belief.credibility:.2f}, resolve {belief.resolve:.2f}; "

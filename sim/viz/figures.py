@@ -38,10 +38,15 @@ FIGURE_SIZE = (6.4, 5.0)  # inches; the aspect of a cell of the page's grid
 CHART_AXES = (0.1, 0.26, 0.84, 0.64)  # left, bottom, width, height: room below for the legend
 SMALL = 7.5  # font size of legends and annotations
 
-#: Attack modes in words; a mode not listed here is named after its key.
-MODE_NAMES = {"rocket": "Rockets and mortars", "ied": "Roadside bombs", "drone": "Drones"}
-TARGET_NAMES = {"sites": "on US sites", "convoys": "on supply convoys"}
 IRAN_MODE = "missile"  # the mode of Iran's own strikes (not one of the scenario's modes)
+#: Attack modes in words; a mode not listed here is named after its key.
+MODE_NAMES = {
+    "rocket": "rockets and mortars",
+    "ied": "roadside bombs",
+    "drone": "drones",
+    IRAN_MODE: "Iranian missiles",
+}
+TARGET_NAMES = {"sites": "on US sites", "convoys": "on supply convoys"}
 MODE_MARKERS = {"rocket": "^", "ied": "s", "drone": "D", IRAN_MODE: "*"}
 MODE_PALETTE = tuple(OKABE_ITO[i] for i in (1, 5, 4, 6, 7))  # colour-blind safe
 NOT_ATTRIBUTED_HATCH = "////"
@@ -109,12 +114,16 @@ def attack_modes(model: BrowserModel) -> list[str]:
     return modes
 
 
+def mode_name(mode: str) -> str:
+    """A mode in a few words: 'roadside bombs', 'Iranian missiles'."""
+    return MODE_NAMES.get(mode, mode.replace("_", " "))
+
+
 def mode_label(model: BrowserModel, mode: str) -> str:
     """A mode in words, with what it hits: 'Roadside bombs on supply convoys'."""
-    if mode == IRAN_MODE:
-        return "Iranian missiles on US sites"
-    name = MODE_NAMES.get(mode, mode.replace("_", " ").capitalize())
-    return f"{name} {TARGET_NAMES[model.modes[mode].target]}"
+    name = mode_name(mode)
+    target = "sites" if mode == IRAN_MODE else model.modes[mode].target
+    return f"{name[0].upper()}{name[1:]} {TARGET_NAMES[target]}"
 
 
 def mode_colours(model: BrowserModel) -> dict[str, str]:
@@ -487,18 +496,25 @@ def weeks_so_far(model: BrowserModel) -> int:
     return max(model.day - 1, 0) // 7 + 1
 
 
-def attacks_figure(model: BrowserModel) -> Figure:
-    """Attacks per week stacked by mode, the unattributed part hatched; above each bar, the
-    attacks the US answered and those that killed Americans."""
+def attack_summary(model: BrowserModel) -> str:
+    """What became of the attacks so far, in one line."""
     attacks = model.attacks
-    weeks = weeks_so_far(model)
-    summary = (
+    return (
         f"{sum(a.level == LETHAL for a in attacks)} aimed to kill, "
         f"{sum(a.attributed for a in attacks)} attributed, "
         f"{sum(a.answered for a in attacks)} answered by the US, "
         f"{plural(model.us_killed, 'American')} killed"
     )
-    fig, ax = chart(model, f"Attacks per week by mode ({len(attacks)} in all)", summary)
+
+
+def attacks_figure(model: BrowserModel) -> Figure:
+    """Attacks per week stacked by mode, the unattributed part hatched; above each bar, the
+    attacks the US answered and those that killed Americans."""
+    attacks = model.attacks
+    weeks = weeks_so_far(model)
+    fig, ax = chart(
+        model, f"Attacks per week by mode ({len(attacks)} in all)", attack_summary(model)
+    )
     counts = weekly_counts(attacks, weeks, lambda a: (a.mode, a.attributed))
     colours = mode_colours(model)
     centres = 7 * np.arange(weeks) + 4  # week 0 covers days 1-7
