@@ -69,8 +69,9 @@ def run(days: int, **changes) -> Run:
     return record
 
 
-# Unrestrained militias and a US that threatens readily: many attacks, threats and pressure.
-BUSY = {"same_restraint": True, "restraint": 0.0, "threat_prob": 0.3, "seed": 2}
+# Unrestrained militias and a US that threatens readily: many attacks, threats and pressure
+# (seed 5: attacks on sites and convoys, attributed and not, before and in the last 40 days).
+BUSY = {"same_restraint": True, "restraint": 0.0, "threat_prob": 0.3, "seed": 5}
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +82,8 @@ def bluffing() -> Run:
 
 @pytest.fixture(scope="module")
 def answering() -> Run:
-    """The scenario's own US type: it answers some attacks."""
-    return run(90, **BUSY)
+    """The scenario's own US type: it answers some attacks (seed 7: some in the last 40 days)."""
+    return run(90, **{**BUSY, "seed": 7})
 
 
 def days_rising(counts: list[int]) -> list[int]:
@@ -301,7 +302,7 @@ def test_credibility_per_observer_with_threats_and_bluffs(bluffing):
     assert line(figure.axes[0], "US credibility for Iran").get_ydata()[-1] == pytest.approx(
         model.iran.belief.credibility
     )
-    for group in model.groups:
+    for group in model.militias:
         shown = line(figure.axes[0], f"... for {group.name}").get_ydata()[-1]
         assert shown == pytest.approx(group.belief.credibility)
     government = line(figure.axes[0], "Government credibility").get_ydata()
@@ -352,7 +353,7 @@ def distance_to_route(x: float, y: float) -> float:
 
 def test_map_marks_recent_attacks_by_attribution_and_mode(bluffing, answering):
     model = bluffing.model
-    days = 80
+    days = 40
     recent = [a for a in model.attacks if a.day > model.day - days]
     assert 0 < len(recent) < len(model.attacks)  # the test needs older attacks to leave out
     assert {a.target == CONVOYS for a in recent} == {True, False}  # ... convoys and sites

@@ -379,7 +379,7 @@ def credibility_figure(model: BrowserModel) -> Figure:
             gid="chart-us-credibility",
         )
     ]
-    for group in model.groups:
+    for group in model.militias:
         lines.append(
             daily(
                 ax,
