@@ -48,6 +48,7 @@ demo: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check sim tests
+	$(BIN)/ruff format --check sim tests
 	$(BIN)/python -m pytest -q
 
 # Debian's Chromium for the browser test (tests/test_browser.py), installed with apt-get when

@@ -1,12 +1,11 @@
 """Statistics behind the figures, computed from a sweep's output folder.
 
-A sweep folder holds `runs.parquet` (one row per run), an optional `series.parquet` (one row per
-run and day) and `manifest.json`. Everything here is pure: tables in, tables out, no plotting.
-Survival estimates treat a run that never draws down as right-censored at its horizon.
+`load_results` reads a sweep folder (`sim.sweep_folder`): the runs, the daily series if kept and
+the manifest. Everything else here is pure: tables in, tables out, no plotting. Survival estimates
+treat a run that never draws down as right-censored at its horizon.
 """
 
 import itertools
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.errors import SweepError
+from sim.sweep_folder import (
+    MANIFEST,
+    RUNS,
+    SOBOL_COLUMNS,
+    load_runs,
+    load_series,
+    read_manifest,
+)
+
 REQUIRED_COLUMNS = ("run_id", "status")
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FAN_WINDOW_DAYS = 14
@@ -23,15 +32,8 @@ MAX_LEVELS = 8  # a numeric parameter with more distinct values is binned for he
 HEAT_BINS = 5
 
 
-class SweepError(Exception):
-    """A sweep folder or an option that cannot be analysed; str() is `source: problem`."""
-
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
-
-
 @dataclass(frozen=True)
-class Parameter:
+class SweptParameter:
     """A swept parameter: its dotted scenario path and whether its values are numbers."""
 
     name: str
@@ -40,14 +42,14 @@ class Parameter:
 
 
 @dataclass
-class Sweep:
+class SweepResults:
     """A sweep's runs, daily series (if recorded) and manifest."""
 
     folder: Path
     runs: pd.DataFrame
     series: pd.DataFrame | None
     manifest: dict[str, Any]
-    parameters: list[Parameter] = field(default_factory=list)
+    parameters: list[SweptParameter] = field(default_factory=list)
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -67,74 +69,49 @@ class Sweep:
     def horizon(self) -> int:
         return int(self.manifest["horizon_days"])
 
-    def parameter(self, name: str, option: str) -> Parameter:
+    def parameter(self, name: str, option: str) -> SweptParameter:
         """The swept parameter called ``name``, or a SweepError naming ``option``."""
         for parameter in self.parameters:
             if parameter.name == name:
                 return parameter
         swept = ", ".join(p.name for p in self.parameters) or "none"
-        raise SweepError(option, f"{name}: not a swept parameter (swept: {swept})")
+        raise SweepError(option, name, f"not a swept parameter (swept: {swept})")
 
 
-def load_sweep(folder: Path) -> Sweep:
+def load_results(folder: Path) -> SweepResults:
     """Read a sweep folder, checking that it holds what the analysis needs."""
     if not folder.is_dir():
-        raise SweepError(str(folder), "no such folder")
-    runs_path = folder / "runs.parquet"
+        raise SweepError(str(folder), "", "no such folder")
+    runs_path = folder / RUNS
     if not runs_path.exists():
-        raise SweepError(str(runs_path), "not found; run `escalation sweep` first")
-    manifest = read_manifest(folder / "manifest.json")
-    runs = read_parquet(runs_path)
+        raise SweepError(str(runs_path), "", "not found; run `escalation sweep` first")
+    manifest = read_manifest(folder)
+    runs = load_runs(folder)
     for column in REQUIRED_COLUMNS:
         if column not in runs:
-            raise SweepError(str(runs_path), f"{column}: missing column")
+            raise SweepError(str(runs_path), column, "missing column")
     if "horizon_days" not in manifest:
-        raise SweepError(str(folder / "manifest.json"), "horizon_days: missing")
-    runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
-    series_path = folder / "series.parquet"
-    series = None
-    if series_path.exists():
-        series = read_parquet(series_path).sort_values(["run_id", "day"], kind="stable")
-        series = series.reset_index(drop=True)
-    parameters = swept_parameters(manifest, runs, runs_path)
-    return Sweep(folder, runs, series, manifest, parameters)
+        raise SweepError(str(folder / MANIFEST), "horizon_days", "missing")
+    parameters = swept_parameters(manifest, runs, folder)
+    return SweepResults(folder, runs, load_series(folder), manifest, parameters)
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The sweep manifest as a dict."""
-    if not path.exists():
-        raise SweepError(str(path), "not found; run `escalation sweep` first")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SweepError(str(path), f"not valid JSON ({error})") from None
-    if not isinstance(manifest, dict):
-        raise SweepError(str(path), "not a JSON object")
-    return manifest
-
-
-def read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file or dataset folder as a DataFrame."""
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        raise SweepError(str(path), f"cannot read Parquet ({error})") from None
-
-
-def swept_parameters(manifest: dict, runs: pd.DataFrame, source: Path) -> list[Parameter]:
+def swept_parameters(
+    manifest: dict[str, Any], runs: pd.DataFrame, folder: Path
+) -> list[SweptParameter]:
     """The manifest's parameters in order, each typed by its column in the runs table."""
     parameters = []
     for index, entry in enumerate(manifest.get("parameters", [])):
         name = entry.get("name") if isinstance(entry, dict) else None
         if not name:
-            raise SweepError(f"{source.parent / 'manifest.json'}", f"parameters.{index}: no name")
+            raise SweepError(str(folder / MANIFEST), f"parameters.{index}", "no name")
         if name not in runs:
-            raise SweepError(str(source), f"{name}: swept parameter has no column")
+            raise SweepError(str(folder / RUNS), name, "swept parameter has no column")
         column = runs[name]
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         declared = entry.get("values") or ()
         levels = tuple(declared) if not numeric and declared else tuple(sorted(column.unique()))
-        parameters.append(Parameter(name, numeric, levels))
+        parameters.append(SweptParameter(name, numeric, levels))
     return parameters
 
 
@@ -214,7 +191,7 @@ def drawdown_times(runs: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.nda
 
 
 def survival_curves(
-    runs: pd.DataFrame, by: Parameter | None, horizon: int, confidence: float = 0.95
+    runs: pd.DataFrame, by: SweptParameter | None, horizon: int, confidence: float = 0.95
 ) -> list[SurvivalCurve]:
     """One Kaplan-Meier curve per level of ``by`` (in level order), or one for all runs."""
     groups = [("all runs", runs)] if by is None else grouped(runs, by)
@@ -230,13 +207,13 @@ def level_name(level: Any) -> str:
     return f"{level:.3g}" if isinstance(level, float) else str(level)
 
 
-def grouped(runs: pd.DataFrame, by: Parameter) -> list[tuple[Any, pd.DataFrame]]:
+def grouped(runs: pd.DataFrame, by: SweptParameter) -> list[tuple[Any, pd.DataFrame]]:
     """The runs at each level of ``by`` that has any, in level order."""
     groups = [(level, runs[runs[by.name] == level]) for level in by.levels]
     return [(level, group) for level, group in groups if not group.empty]
 
 
-def logrank_table(runs: pd.DataFrame, by: Parameter, horizon: int) -> pd.DataFrame:
+def logrank_table(runs: pd.DataFrame, by: SweptParameter, horizon: int) -> pd.DataFrame:
     """Pairwise log-rank tests (`scipy.stats.logrank`) between the levels of ``by``.
 
     p-values are two-sided; `p_bonferroni` multiplies them by the number of pairs.
@@ -298,7 +275,7 @@ def survival_steps(curves: list[SurvivalCurve]) -> pd.DataFrame:
 def fan_quantiles(
     series: pd.DataFrame,
     runs: pd.DataFrame,
-    by: Parameter | None,
+    by: SweptParameter | None,
     column: str = "system_rung",
     window: int = FAN_WINDOW_DAYS,
 ) -> pd.DataFrame:
@@ -372,12 +349,12 @@ def sobol_matrices(
     runs: pd.DataFrame, n_parameters: int, outcome: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """f_A (n,), f_B (n,) and f_AB (d, n) from a Saltelli-layout table, averaging replicates."""
-    means = runs.groupby(["sobol_block", "sobol_param", "sobol_row"], sort=True)[outcome].mean()
+    means = runs.groupby(list(SOBOL_COLUMNS), sort=True)[outcome].mean()
     f_a = block_values(means, "A", -1)
     f_b = block_values(means, "B", -1)
     f_ab = np.stack([block_values(means, "AB", i) for i in range(n_parameters)])
     if not (len(f_a) == len(f_b) == f_ab.shape[1]):
-        raise SweepError("runs.parquet", "sobol: blocks A, B and AB have different row counts")
+        raise SweepError(RUNS, "sobol", "blocks A, B and AB have different row counts")
     return f_a, f_b, f_ab
 
 
@@ -386,10 +363,10 @@ def block_values(means: pd.Series, block: str, param: int) -> np.ndarray:
     try:
         values = means.loc[(block, param)]
     except KeyError:
-        raise SweepError("runs.parquet", f"sobol: block {block} ({param}) has no ok runs") from None
+        raise SweepError(RUNS, "sobol", f"block {block} ({param}) has no ok runs") from None
     rows = values.index.to_numpy()
     if not np.array_equal(rows, np.arange(len(rows))):
-        raise SweepError("runs.parquet", f"sobol: block {block} ({param}) is missing rows")
+        raise SweepError(RUNS, "sobol", f"block {block} ({param}) is missing rows")
     return values.to_numpy(dtype=float)
 
 
@@ -455,7 +432,7 @@ def sobol_tables(
 
 
 def attack_counts(
-    runs: pd.DataFrame, by: Parameter | None, confidence: float = 0.95
+    runs: pd.DataFrame, by: SweptParameter | None, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Mean attacks per run on each site and by each group, with a t interval of the mean."""
     groups = [("all runs", runs)] if by is None else grouped(runs, by)
@@ -493,7 +470,7 @@ def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, 
 
 
 @dataclass(frozen=True)
-class Layout:
+class FigurePlan:
     """Which figures fit a sweep and what they show; a figure whose data is missing is left out.
 
     by: the parameter that survival curves, fans and attack bars are split by (None: pooled);
@@ -501,27 +478,29 @@ class Layout:
     Sobol figure); survival, fan, attacks: whether the data for those figures is there.
     """
 
-    by: Parameter | None
-    heat: tuple[Parameter, Parameter] | None
+    by: SweptParameter | None
+    heat: tuple[SweptParameter, SweptParameter] | None
     sobol_outcomes: tuple[str, ...]
     survival: bool
     fan: bool
     attacks: bool
 
 
-def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = None) -> Layout:
+def plan_figures(
+    sweep: SweepResults, by: str | None = None, heat: list[str] | None = None
+) -> FigurePlan:
     """Split by ``by`` or the first categorical (else few-valued) parameter; heat maps over
     ``heat`` or the first two numeric parameters; Sobol for sobol designs; fans if series exist."""
     if sweep.ok.empty:
-        raise SweepError(str(sweep.folder / "runs.parquet"), "no run finished ok")
+        raise SweepError(str(sweep.folder / RUNS), "", "no run finished ok")
     columns = set(sweep.runs.columns)
     split = sweep.parameter(by, "--by") if by is not None else default_split(sweep.parameters)
     if heat:
         if len(heat) != 2:
-            raise SweepError("--heat", f"give exactly two parameters, not {len(heat)}")
+            raise SweepError("--heat", "", f"give exactly two parameters, not {len(heat)}")
         pair = tuple(sweep.parameter(name, "--heat") for name in heat)
         if pair[0] == pair[1]:
-            raise SweepError("--heat", f"{heat[0]}: the two parameters must differ")
+            raise SweepError("--heat", heat[0], "the two parameters must differ")
     else:
         numeric = [p for p in sweep.parameters if p.numeric and len(p.levels) > 1]
         pair = tuple(numeric[:2]) if len(numeric) >= 2 else None
@@ -529,11 +508,11 @@ def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = 
         pair = None
     sobol = ()
     if sweep.design == "sobol":
-        for column in ("sobol_block", "sobol_param", "sobol_row"):
+        for column in SOBOL_COLUMNS:
             if column not in columns:
-                raise SweepError(str(sweep.folder / "runs.parquet"), f"{column}: missing column")
+                raise SweepError(str(sweep.folder / RUNS), column, "missing column")
         sobol = tuple(name for name, (source, _) in SOBOL_OUTCOMES.items() if source in columns)
-    return Layout(
+    return FigurePlan(
         by=split,
         heat=pair,
         sobol_outcomes=sobol,
@@ -543,7 +522,7 @@ def choose_layout(sweep: Sweep, by: str | None = None, heat: list[str] | None = 
     )
 
 
-def default_split(parameters: list[Parameter]) -> Parameter | None:
+def default_split(parameters: list[SweptParameter]) -> SweptParameter | None:
     """The first categorical parameter, else the first with 2..MAX_LEVELS values, else None."""
     for parameter in parameters:
         if not parameter.numeric and len(parameter.levels) > 1:

@@ -5,8 +5,10 @@ on the same model, parameters and seeds (and checks that both give the same resu
 from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day.
 """
 
+import cProfile
 import os
 import platform
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -17,23 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import psutil
 
-from sim.model import EscalationModel, EscalationScenario
-from sim.run import simulate
-from sim.runner import load_runs, run_points, run_seed
+from sim.model import EscalationModel, EscalationScenario, simulate
+from sim.runner import RunOptions, load_runs, run_points, run_seed
 from sim.scenario import ScenarioConfig, apply_overrides
 
 SEED = 2020
 REPLICATES = 15
 GRID = {
-    "us.retaliation_prob": [0.3, 0.6, 0.9],
+    "us.policy": ["proportionate", "disproportionate", "escalation_dominance"],
     "militias.*.restraint": [0.2, 0.4, 0.6],
     "government.enforcement": [0.1, 0.5],
 }
 BASE = ScenarioConfig()
 MEMORY_HORIZON_DAYS = 30
-SWEEP_FINAL = ("us_killed", "iraqi_casualties", "troops_final", "iran_belief_us_resolve_final")
-BATCH_FINAL = ("us_killed", "iraqi_casualties", "troops", "iran_belief_us_resolve")
+SWEEP_FINAL = ("us_killed", "iraqi_casualties", "troops_final", "us_credibility_final")
+BATCH_FINAL = ("us_killed", "iraqi_casualties", "troops", "us_credibility")
 
 
 class BatchRunModel(EscalationModel):
@@ -77,10 +79,9 @@ def with_sweep(workers: int, folder: Path, series: bool) -> tuple[float, Any]:
             replicates=REPLICATES,
             seed=SEED,
             out=folder / f"sweep-{workers}-{series}",
-            workers=workers,
             series=series,
             crn=True,
-            progress=False,
+            options=RunOptions(workers=workers, progress=False),
         )
     )
 
@@ -112,7 +113,7 @@ horizon_days = {MEMORY_HORIZON_DAYS}
 [design]
 kind = "random"
 samples = {runs // 10}
-[parameters."us.retaliation_prob"]
+[parameters."us_types.disproportionate.answer_deadly"]
 kind = "uniform"
 low = 0.1
 high = 0.9
@@ -127,8 +128,6 @@ high = 0.9
 
 
 def _watch_memory(process: subprocess.Popen) -> tuple[float, float]:
-    import psutil  # installed with the dask extra
-
     main, peak_main, peak_total = psutil.Process(process.pid), 0, 0
     while process.poll() is None:
         try:
@@ -149,6 +148,21 @@ def time_per_day(runs: int = 20) -> tuple[float, float]:
     plain, _ = timed(lambda: [simulate(BASE, seed) for seed in range(runs)])
     recorded, _ = timed(lambda: [simulate(BASE, seed, series=True) for seed in range(runs)])
     return 1000 * plain / days, 1000 * recorded / days
+
+
+def profile_top(runs: int = 10, top: int = 8) -> list[tuple[str, float, float]]:
+    """The functions with the most own time in ``runs`` June 2020 runs (cProfile): name, share
+    of the profiled time, and milliseconds per simulated day (inflated by the profiler)."""
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [simulate(BASE, seed) for seed in range(runs)])
+    stats = pstats.Stats(profile).stats
+    total = sum(entry[2] for entry in stats.values())
+    rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    days = BASE.horizon_days * runs
+    return [
+        (f"{Path(file).name}:{line}({name})", own / total, 1000 * own / days)
+        for (file, line, name), (_, _, own, _, _) in rows
+    ]
 
 
 def throughput(folder: Path) -> None:
@@ -196,6 +210,10 @@ def main() -> None:
         memory(Path(tmp))
     plain, recorded = time_per_day()
     print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
+    print("\n| function (cProfile, own time) | share | ms per day under the profiler |")
+    print("|---|---|---|")
+    for name, share, per_day in profile_top():
+        print(f"| `{name}` | {share:.0%} | {per_day:.4f} |")
     print(f"load average at the start and at the end: {start_load:.2f}, {os.getloadavg()[0]:.2f}"
           " (other work on the machine slows the 2-worker figures first)")  # fmt: skip
 

@@ -1,32 +1,44 @@
 """The `escalation` command line.
 
-Bad input (a scenario or experiment that does not validate, a missing file) exits with code 2 and
-one line naming the file, the field and the problem; internal errors exit with code 1.
+Bad input (a scenario or experiment that does not validate, a missing file, a missing optional
+extra: any `InputError`) exits with code 2 and one line naming the file, the field and the
+problem; internal errors exit with code 1.
 """
 
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
+from sim.errors import InputError, MissingExtraError
 from sim.io import atomic_write, atomic_write_json
-from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
+from sim.scenario import load_scenario, scenario_json_schema
+
+
+class Commands(TyperGroup):
+    """The commands, with bad input turned into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=2) from None
+
 
 app = typer.Typer(
+    cls=Commands,
     help="Agent-based simulation of escalation and deterrence in Iraq, 2020.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-def fail(message: str) -> typer.Exit:
-    """Print one error line and return the bad-input exit (code 2) to raise."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 @app.command()
@@ -43,16 +55,13 @@ def run(
     ] = None,
 ) -> None:
     """Run one scenario; print its summary and write the daily series and outcomes."""
-    from sim.run import simulate
+    from sim.model import simulate
     from sim.scenario import apply_overrides
 
     overrides = parse_assignments(set_ or [])
     if days is not None:
         overrides["horizon_days"] = days
-    try:
-        config = apply_overrides(load_scenario(scenario), overrides, "--set")
-    except ScenarioError as error:
-        raise fail(str(error)) from None
+    config = apply_overrides(load_scenario(scenario), overrides, "--set")
     result = simulate(config, seed, series=out is not None)
     summary = {
         "scenario": str(scenario),
@@ -75,7 +84,7 @@ def parse_assignments(assignments: list[str]) -> dict[str, object]:
     for assignment in assignments:
         path, sep, text = assignment.partition("=")
         if not sep or not path.strip():
-            raise fail(f"--set: {assignment!r}: expected PATH=VALUE")
+            raise InputError("--set", repr(assignment), "expected PATH=VALUE")
         try:
             value = tomllib.loads(f"value = {text}")["value"]
         except tomllib.TOMLDecodeError:
@@ -99,17 +108,23 @@ def format_summary(summary: dict) -> str:
     rows = [
         ("scenario", f"{summary['name']} ({summary['scenario']}), seed {summary['seed']}"),
         ("days simulated", show(summary["horizon_days"])),
-        ("drawdown day", show(summary["drawdown_day"])),
+        ("drawdown started on day", show(summary["drawdown_start_day"])),
+        ("troops halved on day", show(summary["drawdown_day"])),
         ("withdrawal day", show(summary["withdrawal_day"])),
+        ("troops at the end", show(summary["troops_final"])),
         ("red line crossed", show(summary["redline_crossed"])),
         ("first US casualty day", "none" if summary["first_us_casualty_day"] is None
          else show(summary["first_us_casualty_day"])),
         ("US killed", show(summary["us_killed"])),
         ("highest rung", f"{summary['max_rung']} ({summary['max_rung_label']})"),
         ("militia attacks", show(summary["n_attacks"])),
-        ("US retaliations", show(summary["us_retaliations"])),
+        ("attacks by mode", ", ".join(f"{m} {n}" for m, n in summary["n_attacks_by_mode"].items())),
+        ("US answers", show(summary["us_answers"])),
+        ("US threats, of them bluffs", f"{summary['us_threats']}, {summary['us_bluffs']}"),
         ("government credibility", show(summary["government_credibility_final"])),
-        ("Iran's belief in US resolve", show(summary["iran_belief_us_resolve_final"])),
+        ("government fell on day", "no" if summary["government_fell_day"] is None
+         else show(summary["government_fell_day"])),
+        ("Iran's belief: US credibility", show(summary["us_credibility_final"])),
     ]  # fmt: skip
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
@@ -124,7 +139,7 @@ def check(
     for path in files:
         try:
             load_scenario(path)
-        except ScenarioError as error:
+        except InputError as error:
             typer.echo(f"error: {error}", err=True)
             problems += 1
         else:
@@ -159,23 +174,20 @@ def sweep(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run an experiment into OUT/runs.parquet; exit code 3 if some runs failed."""
-    import os
-
     from sim.experiment import load_experiment
-    from sim.runner import estimate, format_estimate, sweep_experiment
+    from sim.runner import RunOptions, estimate, format_estimate, sweep_experiment
 
     workers = workers or os.cpu_count() or 1
+    loaded = load_experiment(experiment)
+    out = out or Path("results") / loaded.name
+    if dry_run:
+        typer.echo(format_estimate(estimate(loaded, out if out.exists() else None, workers)))
+        return
+    options = RunOptions(
+        workers, dask=dask, resume=resume, progress=progress, chunk_size=chunk_size
+    )
     try:
-        loaded = load_experiment(experiment)
-        out = out or Path("results") / loaded.name
-        if dry_run:
-            typer.echo(format_estimate(estimate(loaded, out if out.exists() else None, workers)))
-            return
-        counts = sweep_experiment(
-            loaded, out, workers, resume, dask, progress=progress, chunk_size=chunk_size
-        )
-    except ScenarioError as error:
-        raise fail(str(error)) from None
+        counts = sweep_experiment(loaded, out, options)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; finished runs are in {out}, finish with --resume", err=True)
         raise typer.Exit(code=130) from None
@@ -191,10 +203,7 @@ def status(out: Annotated[Path, typer.Argument(help="Results folder of a sweep."
     """Report the progress of a sweep: runs done, failed and to go."""
     from sim.runner import format_status, sweep_status
 
-    try:
-        typer.echo(format_status(sweep_status(out), out))
-    except ScenarioError as error:
-        raise fail(str(error)) from None
+    typer.echo(format_status(sweep_status(out), out))
 
 
 @app.command()
@@ -203,12 +212,13 @@ def calibrate(
     workers: Annotated[int | None, typer.Option(min=1, help="Parallel workers.")] = None,
 ) -> None:
     """Fit parameters to the 2019-2020 record (ABC); write the calibrated scenario and report."""
-    from sim.calibrate import calibrate as run_calibration
+    from sim.calibration import calibrate as run_calibration
 
     try:
         run_calibration(experiment, workers=workers, log=typer.echo)
-    except ScenarioError as error:
-        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted; the same command resumes the fit", err=True)
+        raise typer.Exit(code=130) from None
 
 
 ByOption = Annotated[
@@ -226,14 +236,9 @@ def plot(
     heat: HeatOption = None,
 ) -> None:
     """Draw the figures that fit a sweep into OUT/figures (PDF, PNG, caption, data)."""
-    from sim.analysis import SweepError
     from sim.figures import plot_sweep
 
-    try:
-        written = plot_sweep(out, by, heat)
-    except SweepError as error:
-        raise fail(str(error)) from None
-    for path in written:
+    for path in plot_sweep(out, by, heat):
         typer.echo(f"wrote {path}")
 
 
@@ -244,14 +249,9 @@ def report(
     heat: HeatOption = None,
 ) -> None:
     """Write OUT/report.md: a short summary with the tables behind the figures."""
-    from sim.analysis import SweepError
     from sim.report import write_report
 
-    try:
-        path = write_report(out, by, heat)
-    except SweepError as error:
-        raise fail(str(error)) from None
-    typer.echo(f"wrote {path}")
+    typer.echo(f"wrote {write_report(out, by, heat)}")
 
 
 @app.command()
@@ -267,8 +267,6 @@ def verify(
 
     try:
         differences = verify_results(results, against, echo=typer.echo)
-    except ScenarioError as error:
-        raise fail(str(error)) from None
     except RegenerationError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -291,17 +289,13 @@ def viz(
     """Explore one run in the browser (a Mesa SolaraViz page; works without internet)."""
     from importlib.util import find_spec
 
-    from sim.viz_model import DEFAULT_SCENARIO
+    from sim.viz.model import DEFAULT_SCENARIO
 
     scenario = scenario or DEFAULT_SCENARIO
-    try:
-        load_scenario(scenario)
-    except ScenarioError as error:
-        raise fail(str(error)) from None
+    load_scenario(scenario)
     if find_spec("solara") is None:
-        typer.echo("error: the browser view needs the viz extra: pip install -e '.[viz]'", err=True)
-        raise typer.Exit(code=1)
-    from sim.viz_server import serve
+        raise MissingExtraError("escalation viz", "viz")
+    from sim.viz.server import serve
 
     typer.echo(f"serving {scenario} at http://{host}:{port}/ (Ctrl-C to stop)")
     serve(scenario, host, port)

@@ -14,13 +14,15 @@ An experiment is a TOML file::
     kind = "lhs"                              # grid | lhs | sobol | random
     samples = 64                              # sobol: base samples N, a power of 2
 
-    [parameters."us.retaliation_prob"]
+    [parameters."militia_rules.harass_odds"]
     kind = "uniform"                          # log_uniform, integer, categorical, values
-    low = 0.1
-    high = 0.9
+    low = 0.005
+    high = 0.05
 
 Parameters are dotted scenario fields (see `sim.scenario.apply_overrides`); ``[fixed]`` sets fields
 for every run. Sampled designs map unit-cube points from `scipy.stats.qmc` onto the parameters.
+Continuous values (uniform, log-uniform) are rounded to 12 significant digits as they are made
+(`sim.rounding`), so every machine runs the same inputs.
 """
 
 import hashlib
@@ -33,22 +35,19 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
+from sim.errors import ExperimentError, ScenarioError, input_error
+from sim.rounding import round_array
 from sim.scenario import (
     ScenarioConfig,
-    ScenarioError,
     Strict,
     apply_overrides,
     field_exists,
     load_scenario,
     read_toml,
 )
+from sim.sweep_folder import SOBOL_COLUMNS
 
 Scalar = str | bool | int | float
-PARAMETER_KINDS = ("uniform", "log_uniform", "integer", "categorical", "values")
-
-
-class ExperimentError(ScenarioError):
-    """Bad experiment input: names the file, the field path and what is wrong."""
 
 
 class Range(Strict):
@@ -77,10 +76,10 @@ class Uniform(Range):
     kind: Literal["uniform"]
 
     def from_unit(self, u: np.ndarray) -> list[float]:
-        return [float(x) for x in self.low + u * (self.high - self.low)]
+        return round_array(self.low + u * (self.high - self.low)).tolist()
 
     def grid(self, levels: int) -> list[float]:
-        return [float(x) for x in np.linspace(self.low, self.high, self.levels or levels)]
+        return round_array(np.linspace(self.low, self.high, self.levels or levels)).tolist()
 
 
 class LogUniform(Range):
@@ -90,10 +89,10 @@ class LogUniform(Range):
     low: Annotated[float, Field(gt=0.0)]
 
     def from_unit(self, u: np.ndarray) -> list[float]:
-        return [float(x) for x in np.exp(np.log(self.low) + u * np.log(self.high / self.low))]
+        return round_array(np.exp(np.log(self.low) + u * np.log(self.high / self.low))).tolist()
 
     def grid(self, levels: int) -> list[float]:
-        return [float(x) for x in np.geomspace(self.low, self.high, self.levels or levels)]
+        return round_array(np.geomspace(self.low, self.high, self.levels or levels)).tolist()
 
 
 class Integer(Range):
@@ -152,7 +151,7 @@ class Values(Choice):
     values: Annotated[list[int | float], Field(min_length=1)]
 
 
-Parameter = Annotated[
+Distribution = Annotated[
     Uniform | LogUniform | Integer | Categorical | Values, Field(discriminator="kind")
 ]
 
@@ -195,7 +194,7 @@ class ExperimentFile(Strict):
     series: bool | list[str] = False
     fixed: dict[str, Any] = Field(default_factory=dict)
     design: Design
-    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    parameters: dict[str, Distribution] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _design_has_parameters(self) -> "ExperimentFile":
@@ -251,7 +250,7 @@ def validate_experiment(
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as error:
-        raise _first_error(source, error) from None
+        raise input_error(error, data, source, ExperimentError) from None
     scenario_path = base_dir / spec.scenario
     try:
         config = load_scenario(scenario_path)
@@ -287,21 +286,6 @@ def _flatten_fixed(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
-
-
-def _first_error(source: str, error: ValidationError) -> ExperimentError:
-    first = error.errors(include_url=False)[0]
-    loc = list(first["loc"])
-    if len(loc) > 2 and loc[0] == "parameters" and loc[2] in PARAMETER_KINDS:
-        del loc[2]  # the discriminator's tag
-    path = ".".join(str(part) for part in loc)
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown field"
-    if ": " in message and first["type"] == "value_error":  # validators name their own field
-        field, message = message.split(": ", 1)
-        path = f"{path}.{field}" if path else field
-    return ExperimentError(source, path, message)
 
 
 def _apply(config: ScenarioConfig, overrides: dict[str, Any], source: str, table: str):
@@ -376,7 +360,7 @@ def _saltelli(
     """Matrices A, B and AB_i (A with column i from B), as `scipy.stats.sobol_indices` builds them.
 
     Rows are laid out A (n rows), B (n rows), then AB_0 ... AB_{d-1}; each point's extra columns
-    ``sobol_block``, ``sobol_param`` and ``sobol_row`` say where it belongs.
+    `SOBOL_COLUMNS` (``sobol_block``, ``sobol_param``, ``sobol_row``) say where it belongs.
     """
     d = len(parameters)
     a, b = base[:, :d], base[:, d:]
@@ -389,7 +373,6 @@ def _saltelli(
     for block, param, unit in blocks:
         points += _map_unit(parameters, unit)
         extra += [
-            {"sobol_block": block, "sobol_param": param, "sobol_row": row}
-            for row in range(len(unit))
+            dict(zip(SOBOL_COLUMNS, (block, param, row), strict=True)) for row in range(len(unit))
         ]
     return points, extra

@@ -22,7 +22,7 @@ from cycler import cycler
 from matplotlib.figure import Figure
 
 from sim import analysis
-from sim.analysis import Layout, Sweep
+from sim.analysis import FigurePlan, SweepResults
 from sim.io import atomic_write, atomic_write_text
 from sim.ladder import Rung
 
@@ -94,7 +94,7 @@ def level_colours(count: int) -> list[str]:
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(count)]
 
 
-def describe_runs(sweep: Sweep) -> str:
+def describe_runs(sweep: SweepResults) -> str:
     """The caption lines naming the experiment and the runs used."""
     manifest = sweep.manifest
     source = manifest.get("experiment_file")
@@ -116,9 +116,9 @@ def number(value: float, digits: int = 3) -> str:
 # --- survival ------------------------------------------------------------------------------------
 
 
-def survival_panel(sweep: Sweep, layout: Layout) -> Panel:
+def survival_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     """Kaplan-Meier curves of time to drawdown, one per level of the split parameter."""
-    runs, by = sweep.ok, layout.by
+    runs, by = sweep.ok, plan.by
     curves = analysis.survival_curves(runs, by, sweep.horizon, CONFIDENCE)
     figure, axes = plt.subplots(figsize=(SINGLE_COLUMN, 2.6))
     for curve, colour in zip(curves, level_colours(len(curves)), strict=True):
@@ -160,9 +160,9 @@ def survival_panel(sweep: Sweep, layout: Layout) -> Panel:
 # --- escalation fans -----------------------------------------------------------------------------
 
 
-def fan_panel(sweep: Sweep, layout: Layout) -> Panel:
+def fan_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     """The system's rung over time: median and 50%/90% bands over replicates, per level."""
-    table = analysis.fan_quantiles(sweep.series, sweep.ok, layout.by)
+    table = analysis.fan_quantiles(sweep.series, sweep.ok, plan.by)
     levels = list(dict.fromkeys(table["level"]))
     width = SINGLE_COLUMN if len(levels) == 1 else DOUBLE_COLUMN
     figure, axes = plt.subplots(1, len(levels), figsize=(width, 2.6), sharey=True, squeeze=False)
@@ -176,11 +176,11 @@ def fan_panel(sweep: Sweep, layout: Layout) -> Panel:
         )
         axis.plot(fan["day"], fan["q50"], color=colour, label="median")
         axis.set(xlim=(0, fan["day"].max()))
-        if layout.by is not None:
+        if plan.by is not None:
             axis.set_title(str(level))
     label_size = plt.rcParams["axes.labelsize"]
-    if layout.by is not None:
-        figure.suptitle(layout.by.name, fontsize=label_size)
+    if plan.by is not None:
+        figure.suptitle(plan.by.name, fontsize=label_size)
     if len(levels) > 1:
         figure.supxlabel(DAY_LABEL, fontsize=label_size)
     else:
@@ -196,7 +196,7 @@ def fan_panel(sweep: Sweep, layout: Layout) -> Panel:
             f"war) in the {analysis.FAN_WINDOW_DAYS} days up to each day; line: median over "
             "replicates; bands: 25-75% and 5-95% quantiles "
             "(observed rungs, nearest-rank)"
-            + (f"; one panel per level of {layout.by.name}" if layout.by else "")
+            + (f"; one panel per level of {plan.by.name}" if plan.by else "")
             + ".",
         ]
     )
@@ -206,9 +206,9 @@ def fan_panel(sweep: Sweep, layout: Layout) -> Panel:
 # --- heat maps -----------------------------------------------------------------------------------
 
 
-def heatmap_panel(sweep: Sweep, layout: Layout) -> Panel:
+def heatmap_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     """P(red line crossed) and median drawdown day over two swept parameters."""
-    x, y = layout.heat
+    x, y = plan.heat
     table = analysis.heatmap_table(sweep.ok, x.name, y.name, sweep.horizon)
     figure, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 2.9))
     outcomes = [
@@ -273,10 +273,10 @@ def draw_heatmap(
 # --- global sensitivity --------------------------------------------------------------------------
 
 
-def sobol_panel(sweep: Sweep, layout: Layout) -> Panel:
+def sobol_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     """First-order and total Sobol indices with bootstrap intervals, one panel per outcome."""
     names = [p.name for p in sweep.parameters]
-    outcomes = layout.sobol_outcomes
+    outcomes = plan.sobol_outcomes
     table = analysis.sobol_tables(sweep.ok, names, list(outcomes), sweep.horizon, CONFIDENCE)
     height = 1.4 + 0.3 * len(names)
     figure, axes = plt.subplots(
@@ -328,9 +328,9 @@ def sobol_panel(sweep: Sweep, layout: Layout) -> Panel:
 # --- attack counts -------------------------------------------------------------------------------
 
 
-def attacks_panel(sweep: Sweep, layout: Layout) -> Panel:
+def attacks_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     """Mean attacks per run on each site and by each group, per level of the split parameter."""
-    table = analysis.attack_counts(sweep.ok, layout.by, CONFIDENCE)
+    table = analysis.attack_counts(sweep.ok, plan.by, CONFIDENCE)
     levels = list(dict.fromkeys(table["level"]))
     figure, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 2.8))
     bar = 0.8 / len(levels)
@@ -355,14 +355,14 @@ def attacks_panel(sweep: Sweep, layout: Layout) -> Panel:
         axis.set_yticks(rows, names)
         axis.invert_yaxis()
         axis.set(title=title, xlabel="Attacks per run (mean)")
-    if layout.by is not None:
-        axes[1].legend(title=layout.by.name, loc="best")
+    if plan.by is not None:
+        axes[1].legend(title=plan.by.name, loc="best")
     caption = "\n".join(
         [
             describe_runs(sweep),
             "Statistic: mean number of militia attacks per run on each site (left) and by each "
             f"group (right) over the horizon, with {CONFIDENCE:.0%} Student-t intervals of the mean"
-            + (f"; bars per level of {layout.by.name}" if layout.by else "")
+            + (f"; bars per level of {plan.by.name}" if plan.by else "")
             + ".",
         ]
     )
@@ -372,22 +372,22 @@ def attacks_panel(sweep: Sweep, layout: Layout) -> Panel:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def chosen_panels(layout: Layout) -> list[Callable[[Sweep, Layout], Panel]]:
+def chosen_panels(plan: FigurePlan) -> list[Callable[[SweepResults, FigurePlan], Panel]]:
     """The figure builders that fit the sweep, in a fixed order."""
     chosen = [
-        (layout.survival, survival_panel),
-        (layout.fan, fan_panel),
-        (layout.heat is not None, heatmap_panel),
-        (bool(layout.sobol_outcomes), sobol_panel),
-        (layout.attacks, attacks_panel),
+        (plan.survival, survival_panel),
+        (plan.fan, fan_panel),
+        (plan.heat is not None, heatmap_panel),
+        (bool(plan.sobol_outcomes), sobol_panel),
+        (plan.attacks, attacks_panel),
     ]
     return [build for fits, build in chosen if fits]
 
 
-def build_panels(sweep: Sweep, layout: Layout) -> list[Panel]:
+def build_panels(sweep: SweepResults, plan: FigurePlan) -> list[Panel]:
     """Every figure that fits the sweep, drawn in the fixed style (nothing written yet)."""
     with plt.style.context(STYLE, after_reset=True):
-        return [build(sweep, layout) for build in chosen_panels(layout)]
+        return [build(sweep, plan) for build in chosen_panels(plan)]
 
 
 def write_panel(panel: Panel, folder: Path) -> list[Path]:
@@ -421,10 +421,24 @@ def remove_stale(folder: Path, written: list[Path]) -> None:
 
 
 def plot_sweep(folder: Path, by: str | None = None, heat: list[str] | None = None) -> list[Path]:
-    """Draw every figure that fits the sweep in ``folder`` into ``folder/figures``."""
-    sweep = analysis.load_sweep(folder)
-    layout = analysis.choose_layout(sweep, by, heat)
-    panels = build_panels(sweep, layout)
+    """Draw every figure that fits a sweep into its ``figures`` folder.
+
+    Each figure is written as PDF, PNG, a caption (``.txt``) and the table it plots (``.csv``);
+    files an earlier plot wrote and this one did not are removed.
+
+    Args:
+        folder: the sweep's results folder (see `sim.sweep_folder`).
+        by: the swept parameter to split survival curves, fans and attack bars by (default: the
+            first categorical one, else the first with few values).
+        heat: the two swept parameters of the heat maps, x then y (default: the first two
+            numeric ones).
+
+    Returns:
+        The paths written, figure by figure.
+    """
+    sweep = analysis.load_results(folder)
+    plan = analysis.plan_figures(sweep, by, heat)
+    panels = build_panels(sweep, plan)
     target = folder / "figures"
     target.mkdir(exist_ok=True)
     written = [path for panel in panels for path in write_panel(panel, target)]

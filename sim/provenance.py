@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.calibrate import Calibration
+    from sim.calibration import Calibration
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -24,7 +24,6 @@ NOT_OUTPUT_CODE = (
     "cli.py",
     "bench.py",
     "app.py",
-    "viz_*.py",
     "viz/*",
     "provenance.py",
     "verify.py",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import analysis
-from sim.analysis import Layout, Sweep
+from sim.analysis import FigurePlan, SweepResults
 from sim.io import atomic_write_text
 
 CONFIDENCE = 0.95
@@ -25,14 +25,14 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def figure_link(sweep: Sweep, name: str) -> list[str]:
+def figure_link(sweep: SweepResults, name: str) -> list[str]:
     """An image line for ``figures/<name>.png`` if `escalation plot` has drawn it."""
     if (sweep.folder / "figures" / f"{name}.png").exists():
         return [f"![{name}](figures/{name}.png)", ""]
     return []
 
 
-def header(sweep: Sweep) -> list[str]:
+def header(sweep: SweepResults) -> list[str]:
     """Title and the facts that identify the sweep."""
     manifest, total, ok = sweep.manifest, len(sweep.runs), len(sweep.ok)
     parameters = ", ".join(f"`{p.name}`" for p in sweep.parameters) or "none"
@@ -53,9 +53,9 @@ def header(sweep: Sweep) -> list[str]:
     return lines
 
 
-def survival_section(sweep: Sweep, layout: Layout) -> list[str]:
+def survival_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     """Median drawdown day per level, and the log-rank tests between levels."""
-    curves = analysis.survival_curves(sweep.ok, layout.by, sweep.horizon, CONFIDENCE)
+    curves = analysis.survival_curves(sweep.ok, plan.by, sweep.horizon, CONFIDENCE)
     lines = [
         "## Time to drawdown",
         "",
@@ -66,10 +66,10 @@ def survival_section(sweep: Sweep, layout: Layout) -> list[str]:
         markdown_table(analysis.survival_summary(curves)),
         "",
     ]
-    if layout.by is not None and len(curves) > 1:
-        tests = analysis.logrank_table(sweep.ok, layout.by, sweep.horizon)
+    if plan.by is not None and len(curves) > 1:
+        tests = analysis.logrank_table(sweep.ok, plan.by, sweep.horizon)
         lines += [
-            f"Log-rank tests between levels of `{layout.by.name}` (two-sided, pairwise):",
+            f"Log-rank tests between levels of `{plan.by.name}` (two-sided, pairwise):",
             "",
             markdown_table(tests),
             "",
@@ -77,9 +77,9 @@ def survival_section(sweep: Sweep, layout: Layout) -> list[str]:
     return lines
 
 
-def fan_section(sweep: Sweep, layout: Layout) -> list[str]:
+def fan_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     """The fan chart's quantiles at five days spread over the horizon."""
-    table = analysis.fan_quantiles(sweep.series, sweep.ok, layout.by)
+    table = analysis.fan_quantiles(sweep.series, sweep.ok, plan.by)
     days = sorted({round(sweep.horizon * share) for share in (0, 0.25, 0.5, 0.75, 1)})
     return [
         "## Escalation over time",
@@ -92,9 +92,9 @@ def fan_section(sweep: Sweep, layout: Layout) -> list[str]:
     ]
 
 
-def heatmap_section(sweep: Sweep, layout: Layout) -> list[str]:
+def heatmap_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     """Red-line probability and median drawdown day per cell of the two heat-map parameters."""
-    x, y = layout.heat
+    x, y = plan.heat
     table = analysis.heatmap_table(sweep.ok, x.name, y.name, sweep.horizon)
     return [
         f"## Outcomes over `{x.name}` and `{y.name}`",
@@ -108,10 +108,10 @@ def heatmap_section(sweep: Sweep, layout: Layout) -> list[str]:
     ]
 
 
-def sobol_section(sweep: Sweep, layout: Layout) -> list[str]:
+def sobol_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     """First-order and total Sobol indices of each outcome, with bootstrap intervals."""
     names = [p.name for p in sweep.parameters]
-    outcomes = list(layout.sobol_outcomes)
+    outcomes = list(plan.sobol_outcomes)
     table = analysis.sobol_tables(sweep.ok, names, outcomes, sweep.horizon, CONFIDENCE)
     return [
         "## Global sensitivity",
@@ -124,9 +124,9 @@ def sobol_section(sweep: Sweep, layout: Layout) -> list[str]:
     ]
 
 
-def attacks_section(sweep: Sweep, layout: Layout) -> list[str]:
+def attacks_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     """Mean attacks per run by site and by group."""
-    table = analysis.attack_counts(sweep.ok, layout.by, CONFIDENCE)
+    table = analysis.attack_counts(sweep.ok, plan.by, CONFIDENCE)
     return [
         "## Attacks by site and by group",
         "",
@@ -138,27 +138,27 @@ def attacks_section(sweep: Sweep, layout: Layout) -> list[str]:
     ]
 
 
-def render_report(sweep: Sweep, layout: Layout) -> str:
+def render_report(sweep: SweepResults, plan: FigurePlan) -> str:
     """The whole report as Markdown."""
     sections = [
-        (layout.survival, survival_section),
-        (layout.fan, fan_section),
-        (layout.heat is not None, heatmap_section),
-        (bool(layout.sobol_outcomes), sobol_section),
-        (layout.attacks, attacks_section),
+        (plan.survival, survival_section),
+        (plan.fan, fan_section),
+        (plan.heat is not None, heatmap_section),
+        (bool(plan.sobol_outcomes), sobol_section),
+        (plan.attacks, attacks_section),
     ]
     lines = header(sweep)
     for fits, section in sections:
         if fits:
-            lines += section(sweep, layout)
+            lines += section(sweep, plan)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def write_report(folder: Path, by: str | None = None, heat: list[str] | None = None) -> Path:
     """Write ``folder/report.md`` for the sweep in ``folder``; return its path."""
-    sweep = analysis.load_sweep(folder)
-    layout = analysis.choose_layout(sweep, by, heat)
-    text = render_report(sweep, layout)
+    sweep = analysis.load_results(folder)
+    plan = analysis.plan_figures(sweep, by, heat)
+    text = render_report(sweep, plan)
     path = folder / "report.md"
     atomic_write_text(path, text)
     return path

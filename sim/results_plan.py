@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.scenario import ScenarioError, read_toml
+from sim.errors import InputError
+from sim.scenario import read_toml
 
 CALIBRATION = "experiments/calibrate_2020.toml"
 FIGURE_EXPERIMENTS = ("drawdown", "redline")
@@ -43,7 +44,7 @@ class Step:
 def calibration_outputs(root: Path) -> tuple[str, ...]:
     """The calibration's runs folder, results folder and calibrated scenario, from its file.
 
-    Raises `ScenarioError` if the file cannot be read.
+    Raises `InputError` if the file cannot be read.
     """
     spec, _ = read_toml(root / CALIBRATION)
     here = Path(CALIBRATION).parent
@@ -102,7 +103,7 @@ def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
     try:
         regenerate(root)
-    except ScenarioError as error:
+    except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     except subprocess.CalledProcessError as error:

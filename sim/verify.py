@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.errors import InputError
 from sim.results_plan import CHECKSUMS, INPUT_FOLDERS, RESULTS, Step, plan, regenerate
-from sim.scenario import ScenarioError
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -237,7 +237,7 @@ def verify_results(
     """Lines naming each file that differs between ``results`` and ``against``, or, without
     ``against``, a regeneration of ``results`` by ``steps`` (default: the `make figures` plan).
 
-    Paths in the lines start with ``results`` as given. Raises `ScenarioError` for a missing
+    Paths in the lines start with ``results`` as given. Raises `InputError` for a missing
     folder and `RegenerationError` if a step fails.
     """
     _check_folder(results)
@@ -263,14 +263,14 @@ def verify_results(
 
 def _check_folder(path: Path) -> None:
     if not path.is_dir():
-        raise ScenarioError(str(path), "", "no such results folder")
+        raise InputError(str(path), "", "no such results folder")
 
 
 def _check_inputs(root: Path, results: Path) -> None:
     """Regenerating reads the inputs beside ``results`` (the project folder)."""
     for folder in INPUT_FOLDERS:
         if not (root / folder).is_dir():
-            raise ScenarioError(
+            raise InputError(
                 str(results),
                 "",
                 f"no {folder}/ beside it to regenerate from; compare two copies with --against",

@@ -10,7 +10,9 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim import analysis
-from sim.analysis import Parameter, SweepError
+from sim.analysis import SweptParameter
+from sim.errors import SweepError
+from sim.sweep_folder import MANIFEST, RUNS, part_name
 
 
 def test_kaplan_meier_matches_hand_computation():
@@ -68,7 +70,7 @@ def test_logrank_separates_distinct_groups_and_adjusts_for_pairs():
     same = rng.integers(1, 60, 40)
     policy = ["a"] * 40 + ["b"] * 40 + ["c"] * 40
     runs = runs_table(drawdown_day=np.concatenate([early, late, same]).astype(float), policy=policy)
-    table = analysis.logrank_table(runs, Parameter("policy", False, ("a", "b", "c")), 365)
+    table = analysis.logrank_table(runs, SweptParameter("policy", False, ("a", "b", "c")), 365)
     assert list(zip(table["level_a"], table["level_b"], strict=True)) == [
         ("a", "b"),
         ("a", "c"),
@@ -179,14 +181,15 @@ def test_attack_counts_give_mean_and_t_interval():
 
 
 def write_sweep(folder: Path, runs: pd.DataFrame, parameters: list[dict], design: str) -> Path:
-    folder.mkdir()
-    runs.to_parquet(folder / "runs.parquet")
+    """A sweep folder holding ``runs`` as its one part."""
+    (folder / RUNS).mkdir(parents=True)
+    runs.to_parquet(folder / RUNS / part_name(0))
     manifest = {"name": "t", "design": {"kind": design}, "parameters": parameters}
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "horizon_days": 100}))
+    (folder / MANIFEST).write_text(json.dumps({**manifest, "horizon_days": 100}))
     return folder
 
 
-def test_layout_splits_by_categorical_and_maps_first_numeric_pair(tmp_path):
+def test_figure_plan_splits_by_categorical_and_maps_first_numeric_pair(tmp_path):
     runs = runs_table(
         a=[0.1, 0.2, 0.1, 0.2],
         policy=["x", "y", "y", "x"],
@@ -195,26 +198,26 @@ def test_layout_splits_by_categorical_and_maps_first_numeric_pair(tmp_path):
         redline_crossed=[True, False, True, False],
     )
     parameters = [{"name": "a"}, {"name": "policy", "values": ["y", "x"]}, {"name": "b"}]
-    sweep = analysis.load_sweep(write_sweep(tmp_path / "s", runs, parameters, "grid"))
-    layout = analysis.choose_layout(sweep)
-    assert layout.by.name == "policy" and layout.by.levels == ("y", "x")  # declared order
-    assert [p.name for p in layout.heat] == ["a", "b"]
-    assert layout.survival and not layout.fan and not layout.attacks
-    assert layout.sobol_outcomes == ()
-    assert analysis.choose_layout(sweep, by="a", heat=["b", "a"]).heat[0].name == "b"
+    sweep = analysis.load_results(write_sweep(tmp_path / "s", runs, parameters, "grid"))
+    plan = analysis.plan_figures(sweep)
+    assert plan.by.name == "policy" and plan.by.levels == ("y", "x")  # declared order
+    assert [p.name for p in plan.heat] == ["a", "b"]
+    assert plan.survival and not plan.fan and not plan.attacks
+    assert plan.sobol_outcomes == ()
+    assert analysis.plan_figures(sweep, by="a", heat=["b", "a"]).heat[0].name == "b"
     with pytest.raises(SweepError, match="--by: c: not a swept parameter"):
-        analysis.choose_layout(sweep, by="c")
+        analysis.plan_figures(sweep, by="c")
     with pytest.raises(SweepError, match="exactly two"):
-        analysis.choose_layout(sweep, heat=["a"])
+        analysis.plan_figures(sweep, heat=["a"])
 
 
-def test_load_sweep_names_what_is_missing(tmp_path):
+def test_load_results_names_what_is_missing(tmp_path):
     with pytest.raises(SweepError, match="no such folder"):
-        analysis.load_sweep(tmp_path / "absent")
+        analysis.load_results(tmp_path / "absent")
     (tmp_path / "empty").mkdir()
     with pytest.raises(SweepError, match=r"runs\.parquet: not found"):
-        analysis.load_sweep(tmp_path / "empty")
+        analysis.load_results(tmp_path / "empty")
     runs = runs_table(drawdown_day=[1.0])
     folder = write_sweep(tmp_path / "s", runs, [{"name": "gone"}], "grid")
     with pytest.raises(SweepError, match="gone: swept parameter has no column"):
-        analysis.load_sweep(folder)
+        analysis.load_results(folder)

@@ -16,12 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import JUNE
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the browser extra is not installed")
 pytest.importorskip("solara", reason="the viz extra is not installed")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "june2020.toml"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # needed as root
     "--disable-background-networking",
@@ -69,7 +69,7 @@ def server_url(tmp_path):
     log = tmp_path / "server.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "sim", "viz", str(SCENARIO), "--port", str(port)],
+            [sys.executable, "-m", "sim", "viz", str(JUNE), "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

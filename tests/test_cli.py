@@ -1,5 +1,7 @@
-"""The `escalation` command line: run, check, schema, and the demo from a clean checkout."""
+"""The `escalation` command line: run, bad input, missing extras, and the demo from a clean
+checkout."""
 
+import importlib.util
 import json
 import os
 import shutil
@@ -9,16 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from sim.cli import app
-
-ROOT = Path(__file__).resolve().parents[1]
-JUNE = str(ROOT / "scenarios/june2020.toml")
+from conftest import EXPERIMENTS, JUNE, ROOT
 
 
-def test_run_writes_daily_series_and_summary(tmp_path):
-    result = CliRunner().invoke(app, ["run", JUNE, "--seed", "7", "--out", str(tmp_path)])
+def test_run_writes_daily_series_and_summary(cli, tmp_path):
+    result = cli("run", JUNE, "--seed", "7", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     series = pd.read_csv(tmp_path / "timeseries.csv")
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -26,41 +23,58 @@ def test_run_writes_daily_series_and_summary(tmp_path):
     assert series["date"].iloc[0] == "2020-06-01"
     assert summary["seed"] == 7
     assert summary["us_killed"] == series["us_killed"].iloc[-1]
-    assert summary["n_attacks"] + summary["iranian_direct_strikes"] == series["attacks"].sum()
-    assert "drawdown day" in result.stdout
+    assert summary["n_attacks"] == series["attacks"].sum()  # militia attacks, not Iran's strikes
+    assert "drawdown started on day" in result.stdout
     assert sorted(tmp_path.iterdir()) == [tmp_path / "summary.json", tmp_path / "timeseries.csv"]
 
 
-def test_set_overrides_reach_the_model_and_the_summary(tmp_path):
-    args = ["run", JUNE, "--seed", "3", "--out", str(tmp_path), "--set", "us.policy=never"]
-    result = CliRunner().invoke(app, [*args, "--set", "militias.*.restraint=0.9"])
+def test_set_overrides_reach_the_model_and_the_summary(cli, tmp_path):
+    args = ["run", JUNE, "--seed", "3", "--out", tmp_path, "--set", "us.policy=never"]
+    result = cli(*args, "--set", "militias.*.restraint=0.9")
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["overrides"] == {"us.policy": "never", "militias.*.restraint": 0.9}
-    assert summary["us_retaliations"] == 0
+    assert summary["us_answers"] == 0
 
 
 @pytest.mark.parametrize("assignment", ["no-equals-sign", "=0.5"])
-def test_malformed_set_exits_2(assignment):
-    result = CliRunner().invoke(app, ["run", JUNE, "--set", assignment])
+def test_malformed_set_exits_2(cli, assignment):
+    result = cli("run", JUNE, "--set", assignment)
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: --set:")
+    assert result.stderr == f"error: --set: {assignment!r}: expected PATH=VALUE\n"
 
 
-def test_python_m_sim_is_the_same_command():
-    args = [JUNE, "--seed", "5", "--days", "60"]
-    via_module = subprocess.run(
-        [sys.executable, "-m", "sim", "run", *args], capture_output=True, text=True, check=True
-    )
-    via_app = CliRunner().invoke(app, ["run", *args])
-    assert via_module.stdout == via_app.stdout
+def test_python_m_sim_is_the_same_command(cli):
+    args = ["run", JUNE, "--seed", "5", "--days", "60"]
+    via_module = cli(*args, in_subprocess=True)
+    assert via_module.exit_code == 0, via_module.stderr
+    assert via_module.stdout == cli(*args).stdout
 
 
-def test_internal_errors_exit_1_not_2(tmp_path):
+def test_internal_errors_exit_1_not_2(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")  # --out under a regular file cannot be created: not a bad-input error
-    result = CliRunner().invoke(app, ["run", JUNE, "--days", "5", "--out", str(blocker / "x")])
+    result = cli("run", JUNE, "--days", "5", "--out", blocker / "x")
     assert result.exit_code == 1
+
+
+def test_missing_viz_extra_is_bad_input_with_the_install_line(cli, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "solara" else find_spec(name)
+    )
+    result = cli("viz", JUNE)
+    assert result.exit_code == 2
+    assert result.stderr == "error: escalation viz: needs the viz extra: pip install -e '.[viz]'\n"
+
+
+def test_missing_dask_extra_is_bad_input_and_writes_nothing(cli, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    out = tmp_path / "out"
+    result = cli("sweep", EXPERIMENTS / "smoke.toml", "--out", out, "--dask", "local")
+    assert result.exit_code == 2
+    assert result.stderr == "error: --dask: needs the dask extra: pip install -e '.[dask]'\n"
+    assert not out.exists()
 
 
 @pytest.mark.slow

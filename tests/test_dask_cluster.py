@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.runner import load_runs, load_series, run_experiment, sweep_status
+from sim.runner import RunOptions, load_runs, load_series, run_experiment, sweep_status
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -141,6 +141,6 @@ def test_a_sweep_survives_a_killed_worker_with_an_identical_table(tmp_path):
         assert victim.wait(timeout=10) == -signal.SIGKILL
         assert len(client.scheduler_info()["workers"]) == 1  # the lost worker stayed lost
     assert sweep_status(out)["ok"] == RUNS
-    local = run_experiment(experiment, tmp_path / "local", workers=1, progress=False)
+    local = run_experiment(experiment, tmp_path / "local", RunOptions(progress=False))
     pd.testing.assert_frame_equal(load_runs(out), local)
     pd.testing.assert_frame_equal(load_series(out), load_series(tmp_path / "local"))

@@ -4,8 +4,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SCENARIOS
 
-from sim.data import (
+from sim.calibration.record import (
     COLUMNS,
     StatisticSpec,
     daily_from_record,
@@ -14,13 +15,16 @@ from sim.data import (
     monthly_attacks,
     record_statistics,
     summary_statistics,
+    untallied,
 )
-from sim.run import simulate
-from sim.scenario import ScenarioError, load_scenario
+from sim.errors import RecordError
+from sim.model import simulate
+from sim.scenario import load_scenario
 
-RECORD = Path(__file__).parent.parent / "data" / "events_2019_2020.csv"
+RECORD = ROOT / "data" / "events_2019_2020.csv"
 SPEC = StatisticSpec(
-    checkpoints=(date(2020, 2, 16), date(2020, 3, 16), date(2020, 6, 8), date(2020, 6, 22))
+    checkpoints=(date(2020, 2, 16), date(2020, 3, 16), date(2020, 6, 8), date(2020, 6, 22)),
+    june=(date(2020, 6, 1), date(2020, 6, 22)),
 )
 GOOD = "2020-03-11,rocket_attack,militia,Camp Taji,18 rockets,2,12,1,,example.com/taji"
 
@@ -64,7 +68,7 @@ def test_monthly_attacks_of_the_listed_record():
 
 
 def test_simulated_statistics_agree_with_the_run_outcomes():
-    config = load_scenario(Path(__file__).parent.parent / "scenarios" / "october2019.toml")
+    config = load_scenario(SCENARIOS / "october2019.toml")
     result = simulate(config, 3, series=True)
     daily = daily_from_series(result.series)
     assert daily.attacks.sum() == result.outcomes["n_attacks"]
@@ -93,7 +97,7 @@ def test_simulated_statistics_agree_with_the_run_outcomes():
 )  # fmt: skip
 def test_malformed_rows_are_rejected_with_file_line_and_column(tmp_path, row, where, problem):
     path = write_record(tmp_path, row)
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(RecordError) as caught:
         load_events(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: {where}: ")
@@ -103,18 +107,17 @@ def test_malformed_rows_are_rejected_with_file_line_and_column(tmp_path, row, wh
 
 def test_rows_out_of_date_order_are_rejected(tmp_path):
     path = write_record(tmp_path, GOOD, GOOD.replace("2020-03-11", "2020-03-01"))
-    with pytest.raises(ScenarioError, match=r"line 3: date: 2020-03-01 is earlier"):
+    with pytest.raises(RecordError, match=r"line 3: date: 2020-03-01 is earlier"):
         load_events(path)
 
 
 def test_wrong_header_is_rejected(tmp_path):
     path = tmp_path / "events.csv"
     path.write_text("date,kind\n2020-03-11,rocket_attack\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"line 1: columns must be date, kind, actor"):
+    with pytest.raises(RecordError, match=r"line 1: columns must be date, kind, actor"):
         load_events(path)
 
 
-def test_missing_checkpoint_tally_is_reported():
-    spec = StatisticSpec(checkpoints=(date(2020, 1, 1),))
-    with pytest.raises(ScenarioError, match="checkpoint 2020-01-01: no press tally"):
-        record_statistics(load_events(RECORD), date(2019, 10, 28), spec)
+def test_checkpoints_without_a_press_tally_are_found():
+    checkpoints = (date(2020, 1, 1), date(2020, 2, 16), date(2020, 3, 1))
+    assert untallied(load_events(RECORD), checkpoints) == [date(2020, 1, 1), date(2020, 3, 1)]

@@ -1,19 +1,18 @@
 """Experiment files: validation with clear errors, and the points each design produces."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import EXPERIMENTS, JUNE
 from scipy.stats import sobol_indices
-from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.experiment import ExperimentError, design_points, load_experiment, validate_experiment
+from sim.errors import ExperimentError
+from sim.experiment import design_points, load_experiment, validate_experiment
+from sim.rounding import round_significant
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = str(ROOT / "scenarios" / "june2020.toml")
+SCENARIO = str(JUNE)
 
 
 def experiment(design: dict, parameters: dict, **fields):
@@ -27,7 +26,7 @@ POLICY = {"kind": "categorical", "values": ["never", "proportionate", "dispropor
 
 @pytest.mark.parametrize("name", ["smoke", "drawdown", "redline"])
 def test_shipped_experiments_validate(name):
-    loaded = load_experiment(ROOT / "experiments" / f"{name}.toml")
+    loaded = load_experiment(EXPERIMENTS / f"{name}.toml")
     points, extra = design_points(loaded)
     assert len(points) == len(extra) > 0
     assert all(set(point) == set(loaded.parameter_names) for point in points)
@@ -83,6 +82,51 @@ def test_sampled_designs_stay_in_bounds_and_cover_discrete_values():
         assert set(points["us.policy"]) == set(POLICY["values"])
 
 
+@pytest.mark.parametrize(
+    "design",
+    [
+        {"kind": "grid", "levels": 7},
+        {"kind": "lhs", "samples": 50},
+        {"kind": "random", "samples": 50},
+        {"kind": "sobol", "samples": 16},
+    ],
+    ids=lambda d: d["kind"],
+)
+def test_continuous_design_values_have_12_significant_digits(design):
+    parameters = {
+        "government.enforcement": UNIFORM,
+        "us.pressure_half_life_days": {"kind": "log_uniform", "low": 2.0, "high": 50.0},
+    }
+    points = design_points(experiment(design, parameters))[0]
+    values = [point[name] for point in points for name in parameters]
+    assert len(set(values)) > 10
+    assert all(round_significant(value) == value for value in values)
+    assert all(len(mantissa_digits(value)) <= 12 for value in values)
+
+
+def mantissa_digits(value: float) -> str:
+    """The significant digits of the shortest text that reads back as ``value``."""
+    return repr(value).split("e")[0].lstrip("-").replace(".", "").strip("0")
+
+
+def test_round_significant_keeps_12_digits():
+    assert round_significant(0.1 + 0.2) == 0.3
+    assert round_significant(1 / 3) == 0.333333333333
+    assert round_significant(-123456.7890123456) == -123456.789012
+    assert round_significant(2.5e-17 / 3) == 8.33333333333e-18
+    assert round_significant(0.0) == 0.0
+
+
+def test_design_values_do_not_depend_on_the_last_bit_of_exp(monkeypatch):
+    design = {"kind": "random", "samples": 200}
+    parameters = {"us.pressure_half_life_days": {"kind": "log_uniform", "low": 2.0, "high": 50.0}}
+    here = design_points(experiment(design, parameters))[0]
+    exp = np.exp
+    monkeypatch.setattr(np, "exp", lambda x: np.nextafter(exp(x), np.inf))  # another CPU's exp
+    there = design_points(experiment(design, parameters))[0]
+    assert there == here
+
+
 def test_designs_depend_on_the_seed_only():
     design = {"kind": "random", "samples": 5}
     first = design_points(experiment(design, {"government.enforcement": UNIFORM}, seed=1))[0]
@@ -126,10 +170,10 @@ def test_nested_tables_and_bare_lists_name_parameters():
         "seed": 0,
         "replicates": 2,
         "design": {"kind": "grid"},
-        "parameters": {"us": {"policy": POLICY, "retaliation_prob": [0.2, 0.8]}},
+        "parameters": {"us": {"policy": POLICY, "threat_prob": [0.2, 0.8]}},
     }
     loaded = validate_experiment(data)
-    assert loaded.parameter_names == ["us.policy", "us.retaliation_prob"]
+    assert loaded.parameter_names == ["us.policy", "us.threat_prob"]
     assert len(design_points(loaded)[0]) == 6
 
 
@@ -141,7 +185,7 @@ def test_fixed_fields_apply_to_the_base_scenario():
         horizon_days=30,
     )
     assert loaded.config.us.threat_prob == 0.1
-    assert loaded.config.us.retaliation_prob == 0.9  # the rest of the table is untouched
+    assert loaded.config.us.audience_cost == 1.0  # the rest of the table is untouched
     assert loaded.config.government.enforcement == 0.7
     assert loaded.config.horizon_days == 30
 
@@ -165,6 +209,16 @@ def test_fixed_fields_apply_to_the_base_scenario():
             "parameters.us.threat_prob",
             "1.5 is not allowed",
         ),
+        (
+            {"parameters": {"us.threat_prob": {"kind": "uniform", "high": 0.5}}},
+            "parameters.us.threat_prob.low",
+            "Field required",
+        ),
+        (
+            {"parameters": {"us.threat_prob": {"kind": "values", "values": [0.2, "x"]}}},
+            "parameters.us.threat_prob.values[1]",
+            "valid integer",
+        ),
         ({"replicates": 0}, "replicates", "greater than or equal to 1"),
         ({"design": {"kind": "factorial"}}, "design.kind", "'grid', 'lhs', 'sobol' or 'random'"),
         ({"design": {"kind": "sobol", "samples": 12}}, "design.samples", "power of 2"),
@@ -175,7 +229,7 @@ def test_fixed_fields_apply_to_the_base_scenario():
     ],
 )
 def test_bad_experiment_files_exit_2_with_one_line_and_write_nothing(
-    tmp_path, change, field, problem
+    cli, tmp_path, change, field, problem
 ):
     data = {
         "name": "bad",
@@ -189,7 +243,7 @@ def test_bad_experiment_files_exit_2_with_one_line_and_write_nothing(
     path = tmp_path / "bad.toml"
     path.write_text(_toml(data), encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "1"])
+    result = cli("sweep", path, "--out", out, "--workers", "1")
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1

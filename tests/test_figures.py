@@ -5,17 +5,15 @@ import struct
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import JUNE
 
-from sim.cli import app
 from sim.figures import DOUBLE_COLUMN, PNG_DPI, SINGLE_COLUMN, plot_sweep
 from sim.report import write_report
-from sim.runner import run_experiment
+from sim.runner import RunOptions, run_experiment
 
-SCENARIO = Path(__file__).parent.parent / "scenarios" / "june2020.toml"
 GRID = f"""
 name = "fixture_grid"
-scenario = "{SCENARIO}"
+scenario = "{JUNE}"
 seed = 11
 replicates = 2
 horizon_days = 150
@@ -38,7 +36,7 @@ values = [0.1, 0.7]
 """
 SOBOL = f"""
 name = "fixture_sobol"
-scenario = "{SCENARIO}"
+scenario = "{JUNE}"
 seed = 12
 replicates = 1
 horizon_days = 90
@@ -48,10 +46,10 @@ outcomes = ["redline_crossed", "drawdown_day", "us_killed"]
 kind = "sobol"
 samples = 8
 
-[parameters."us.retaliation_prob"]
+[parameters."militia_rules.harass_odds"]
 kind = "uniform"
-low = 0.0
-high = 1.0
+low = 0.005
+high = 0.05
 
 [parameters."government.enforcement"]
 kind = "uniform"
@@ -63,7 +61,7 @@ high = 0.8
 def sweep_folder(root: Path, name: str, text: str) -> Path:
     experiment = root / f"{name}.toml"
     experiment.write_text(text)
-    run_experiment(experiment, root / name, workers=1, progress=False)
+    run_experiment(experiment, root / name, RunOptions(progress=False))
     return root / name
 
 
@@ -157,13 +155,12 @@ def test_report_holds_the_tables(grid, written, sobol):
 
 
 @pytest.mark.slow
-def test_cli_plot_and_report_say_what_they_wrote(grid):
-    runner = CliRunner()
-    result = runner.invoke(app, ["plot", str(grid), "--by", "government.enforcement"])
+def test_cli_plot_and_report_say_what_they_wrote(cli, grid):
+    result = cli("plot", grid, "--by", "government.enforcement")
     assert result.exit_code == 0, result.output
     assert f"wrote {grid / 'figures' / 'survival.pdf'}" in result.output
     assert "government.enforcement" in (grid / "figures" / "survival.txt").read_text()
-    result = runner.invoke(app, ["report", str(grid)])
+    result = cli("report", grid)
     assert result.exit_code == 0
     assert result.output == f"wrote {grid / 'report.md'}\n"
 
@@ -180,15 +177,15 @@ def test_cli_plot_and_report_say_what_they_wrote(grid):
         ),
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line(tmp_path, arguments, message):
-    result = CliRunner().invoke(app, [a.format(tmp=tmp_path) for a in arguments])
+def test_cli_bad_input_exits_2_with_one_line(cli, tmp_path, arguments, message):
+    result = cli(*(a.format(tmp=tmp_path) for a in arguments))
     assert result.exit_code == 2
     assert result.output == message.format(tmp=tmp_path)
     assert not (tmp_path / "figures").exists()
 
 
 @pytest.mark.slow
-def test_cli_unknown_parameter_is_bad_input(grid):
-    result = CliRunner().invoke(app, ["plot", str(grid), "--by", "us.polcy"])
+def test_cli_unknown_parameter_is_bad_input(cli, grid):
+    result = cli("plot", grid, "--by", "us.polcy")
     assert result.exit_code == 2
     assert result.output.startswith("error: --by: us.polcy: not a swept parameter")

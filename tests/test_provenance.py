@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.calibrate import load_calibration
+from sim.calibration import load_calibration
 from sim.experiment import load_experiment
 from sim.provenance import (
     PACKAGE,
@@ -58,9 +58,9 @@ def test_source_hash_is_the_same_with_windows_line_endings(package: Path):
 
 def test_a_new_module_is_covered(package: Path):
     before = source_hash(package)
-    (package / "calibration").mkdir()
-    (package / "calibration" / "abc.py").write_text("X = 1\n", encoding="utf-8")
-    assert "calibration/abc.py" in source_files(package)
+    (package / "forecast").mkdir()
+    (package / "forecast" / "hawkes.py").write_text("X = 1\n", encoding="utf-8")
+    assert "forecast/hawkes.py" in source_files(package)
     assert source_hash(package) != before
 
 

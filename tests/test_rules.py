@@ -2,23 +2,38 @@
 
 import math
 from collections import Counter
+from itertools import cycle
 
 import numpy as np
 import pytest
 
-from sim.agents import Attack, lethality, logit_choice
-from sim.ladder import RUNG_INFO, Rung
-from sim.model import EscalationModel, EscalationScenario
+from sim.agents import HARASS, LETHAL, Attack, lethality, logit_choice, pick
+from sim.beliefs import Observation, TypeBelief, likelihood
+from sim.ladder import MOVE_INFO, RUNG_INFO, Move, Rung
+from sim.model import CONVOYS, EscalationModel, EscalationScenario
 from sim.scenario import ScenarioConfig, apply_overrides
 
 
 def make_model(seed: int = 1, **overrides) -> EscalationModel:
     config = apply_overrides(ScenarioConfig(), overrides)
-    return EscalationModel(EscalationScenario(rng=seed, config=config), record=False)
+    return EscalationModel(EscalationScenario(rng=seed, config=config), record=True)
 
 
-def fake_attack(model: EscalationModel, attacker: str, us_killed: int) -> Attack:
-    attack = Attack(model.day, attacker, "Camp Taji", 10, us_killed, 0, Rung.HARASSING_FIRE)
+def fixed_draws(model: EscalationModel, *values: float) -> None:
+    """Make the model's uniform draws the given values, repeated."""
+    draws = cycle(values)
+    model.uniform = lambda: next(draws)
+
+
+def option_utilities(group, level) -> dict:
+    """Utility of each (mode, claim) at ``level``, freshly computed."""
+    plan = group.plan(level)
+    return dict(zip(plan.options, plan.utilities, strict=True))
+
+
+def fake_attack(model, attacker="Kata'ib Hezbollah", us_killed=0, mode="rocket", claim="claimed"):
+    attack = Attack(model.day, attacker, mode, claim, "Camp Taji", HARASS, 3, us_killed, 0,
+                    Rung.US_CASUALTIES if us_killed else Rung.HARASSING_FIRE)  # fmt: skip
     model.attacks_today.append(attack)
     return attack
 
@@ -33,8 +48,17 @@ def test_ladder_is_ordered_on_every_scale():
     hostility = [RUNG_INFO[r].mid_hostility for r in rungs]
     assert goldstein == sorted(goldstein, reverse=True)
     assert hostility == sorted(hostility)
-    assert RUNG_INFO[Rung.OPEN_WAR].mid_hostility == 5
-    assert RUNG_INFO[Rung.TALKS].goldstein > 0
+
+
+def test_every_move_has_a_rung_and_a_cameo_code():
+    assert set(MOVE_INFO) == set(Move)
+    for move, info in MOVE_INFO.items():
+        assert info.cameo.split()[0].isdigit(), move
+        assert -10.0 <= info.goldstein <= 10.0
+    # cooperative moves sit at the bottom of the ladder, violent ones above the threats
+    assert Move.DECLARE_TRUCE.info.rung == Rung.TALKS and Move.DECLARE_TRUCE.info.goldstein > 0
+    assert Move.SHOW_OF_FORCE.info.rung == Rung.SHOW_OF_FORCE
+    assert Move.ROADSIDE_BOMB.info.rung > Move.THREATEN_FORCE.info.rung
 
 
 # --- choice and casualties ----------------------------------------------------------------------
@@ -43,267 +67,490 @@ def test_ladder_is_ordered_on_every_scale():
 def test_logit_choice_matches_softmax_frequencies():
     rng = np.random.default_rng(0)
     utilities, rationality, draws = [0.0, 1.0, -1.0], 1.5, 20_000
-    counts = Counter(logit_choice(rng, utilities, rationality) for _ in range(draws))
+    counts = Counter(logit_choice(rng.random(), utilities, rationality) for _ in range(draws))
     weights = [math.exp(rationality * u) for u in utilities]
     for index, weight in enumerate(weights):
         expected = weight / sum(weights)
         # 5 standard errors of a binomial proportion over 20,000 draws: < 1 in a million to fail.
-        tolerance = 5 * math.sqrt(expected * (1 - expected) / draws)
-        assert abs(counts[index] / draws - expected) < tolerance
+        assert abs(counts[index] / draws - expected) < 5 * math.sqrt(
+            expected * (1 - expected) / draws
+        )
 
 
-def test_logit_choice_is_a_best_response_when_rationality_is_high():
-    rng = np.random.default_rng(0)
-    assert {logit_choice(rng, [0.0, 2.0, 1.0], 100.0) for _ in range(200)} == {1}
+def test_pick_never_returns_a_zero_weight():
+    assert pick(0.0, [0.0, 1.0]) == 1
+    assert pick(0.999999, [1.0, 0.0]) == 0
 
 
-def test_lethality_of_a_salvo():
+def test_lethality_of_an_attack():
     assert lethality(10, 0.0, 0.01) == pytest.approx(1 - 0.99**10)
     assert lethality(10, 1.0, 0.01) == 0.0
     assert lethality(20, 0.3, 0.01) > lethality(3, 0.3, 0.01)
 
 
-def test_attack_casualties_fall_with_site_defence():
-    exposed = make_model(**{"sites.*.defence": 0.0, "militia_rules.us_kill_prob_per_rocket": 0.05})
-    shielded = make_model(**{"sites.*.defence": 1.0, "militia_rules.us_kill_prob_per_rocket": 0.05})
-    exposed_killed = sum(exposed.resolve_attack("X", "Camp Taji", 20).us_killed for _ in range(50))
-    shielded_killed = sum(
-        shielded.resolve_attack("X", "Camp Taji", 20).us_killed for _ in range(50)
-    )
-    assert shielded_killed == 0
-    assert exposed_killed > 0
-    assert shielded.first_us_casualty_day is None
-    assert exposed.first_us_casualty_day == 0
+def test_harassing_attacks_aim_to_miss():
+    model = make_model()
+    table = model.target_table("rocket")
+    assert table.lethality[HARASS] < 0.1 * table.lethality[LETHAL]
 
 
 def test_attack_rung_follows_its_casualties():
-    model = make_model(**{"militia_rules.us_kill_prob_per_rocket": 1.0, "sites.*.defence": 0.0})
-    assert model.resolve_attack("X", "Camp Taji", 3).rung == Rung.US_CASUALTIES
-    model = make_model(
-        **{
-            "militia_rules.us_kill_prob_per_rocket": 0.0,
-            "militia_rules.iraqi_casualty_prob_per_rocket": 1.0,
-        }
+    model = make_model()
+    killed = model.resolve("X", "rocket", "claimed", "Camp Taji", LETHAL, 5, 1.0, 0.0)
+    assert killed.rung == Rung.US_CASUALTIES and model.first_us_casualty_day == 0
+    iraqi = model.resolve("X", "rocket", "claimed", "Camp Taji", HARASS, 5, 0.0, 1.0)
+    assert iraqi.rung == Rung.IRAQI_CASUALTIES
+    harmless = model.resolve("X", "rocket", "claimed", "Camp Taji", HARASS, 5, 0.0, 0.0)
+    assert harmless.rung == Rung.HARASSING_FIRE
+
+
+# --- targets: size terms ------------------------------------------------------------------------
+
+
+def test_a_sites_choice_weight_is_its_troops_times_its_appeal():
+    model = make_model()
+    table = model.target_table("rocket")
+    weights = dict(zip(table.names, table.weights, strict=True))
+    assert weights["Baghdad airport"] == pytest.approx(600.0)  # symbolic 1, full access
+    assert weights["Green Zone / US Embassy"] == pytest.approx(300.0 * math.e)  # symbolic 2
+    assert weights["Camp Taji"] == pytest.approx(900.0 * math.exp(3.0 * (0.9 - 1.0)))
+
+
+def test_convoy_attacks_hit_supply_lines_sized_by_the_troops_they_supply():
+    model = make_model()
+    table = model.target_table("ied")
+    assert table.names == [CONVOYS]
+    assert table.weights == [pytest.approx(model.troops)]
+
+
+def test_emptied_sites_leave_the_targets():
+    model = make_model()
+    model.withdraw(300)  # the Green Zone has the highest retain priority: it is emptied last
+    model.withdraw(model.site_troops["Camp Taji"])  # Camp Taji (priority 1) goes first
+    assert "Camp Taji" not in model.target_table("rocket").names
+
+
+# --- beliefs over US types ----------------------------------------------------------------------
+
+
+def test_bayes_rule_over_types():
+    config = ScenarioConfig()
+    types = config.us_types
+    belief = TypeBelief(types, [1.0] * len(types), half_life_days=1e9)
+    seen = Observation("answer", True, deadly=True, seen=1.0, iranians=False)
+    belief.observe(seen)
+    expected = [likelihood(t, seen) for t in types]
+    assert belief.p == pytest.approx([e / sum(expected) for e in expected])
+    assert belief.p[0] < 0.01  # 'never' answers nothing: only its tremble explains an answer
+
+
+def test_unanswered_attacks_that_could_not_be_attributed_teach_less():
+    config = ScenarioConfig()
+    clear, deniable = (TypeBelief(config.us_types, [1.0] * 4, 1e9) for _ in range(2))
+    for _ in range(5):
+        clear.observe(Observation("answer", False, deadly=True, seen=1.0))
+        deniable.observe(Observation("answer", False, deadly=True, seen=0.1))
+    assert clear.p[0] > deniable.p[0] > 0.25  # both move towards 'never', the clear one more
+
+
+def test_old_evidence_fades_with_its_half_life():
+    config = ScenarioConfig()
+    belief = TypeBelief(config.us_types, [1.0, 0.0, 0.0, 3.0], half_life_days=10)
+    belief.fade(10)  # one half-life: the posterior is raised to the power 1/2
+    assert belief.p[3] / belief.p[0] == pytest.approx(math.sqrt(3.0))
+
+
+def test_expected_answer_cost_sums_over_types():
+    config = ScenarioConfig()
+    belief = TypeBelief(config.us_types, [0.0, 1.0, 1.0, 0.0], half_life_days=1e9)
+    proportionate, disproportionate = config.us_types[1], config.us_types[2]
+    severity, iranians = belief.answer_cost(lethality=0.5, threatened=False)
+    expected = 0.5 * sum(
+        (0.5 * t.answer_deadly + 0.5 * t.answer_harassing) * t.severity
+        for t in (proportionate, disproportionate)
     )
-    assert model.resolve_attack("X", "Camp Taji", 3).rung == Rung.IRAQI_CASUALTIES
-    model = make_model(
-        **{
-            "militia_rules.us_kill_prob_per_rocket": 0.0,
-            "militia_rules.iraqi_casualty_prob_per_rocket": 0.0,
-        }
+    assert severity == pytest.approx(expected)
+    assert iranians == pytest.approx(
+        0.5 * (0.5 * 0.95 + 0.5 * 0.03) * disproportionate.strikes_iranians
     )
-    assert model.resolve_attack("X", "Camp Taji", 3).rung == Rung.HARASSING_FIRE
+    threatened, _ = belief.answer_cost(lethality=0.0, threatened=True)
+    assert threatened == pytest.approx(0.5 * (0.5 * 0.25 + 0.7 * 0.5))  # follow-through rates
+
+
+# --- the militias' staged choice ----------------------------------------------------------------
+
+
+def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
+    model = make_model()
+    group = model.militias[0]
+    plan = group.plans()[HARASS]
+    utilities = option_utilities(group, HARASS)
+    scale = model.rules.mode_nest_scale
+    assert plan.inclusive == pytest.approx(
+        scale * math.log(sum(math.exp(u / scale) for u in utilities.values()))
+    )
+    shares = [w / sum(plan.weights) for w in plan.weights]
+    top = max(utilities.values())
+    expected = [math.exp((utilities[o] - top) / scale) for o in plan.options]
+    assert shares == pytest.approx([e / sum(expected) for e in expected])
+
+
+def test_claiming_an_attack_costs_deniability():
+    model = make_model()
+    utilities = option_utilities(model.militias[0], LETHAL)
+    # a lethal rocket attack is priced mostly by the answer it draws if attributed
+    assert utilities["rocket", "unclaimed"] > utilities["rocket", "claimed"]
+
+
+def test_going_above_irans_ceiling_costs_a_loyal_group_more():
+    model = make_model()
+    model.iran.ceiling = Rung.TALKS
+    model.touch()
+    loyal = model.militia("Kata'ib Hezbollah")  # loyalty 0.9, autonomy 0.3
+    free = model.militia("Asa'ib Ahl al-Haq")  # loyalty 0.6, autonomy 0.5
+    before = {g.name: option_utilities(g, HARASS) for g in (loyal, free)}
+    model.iran.ceiling = HARASS
+    model.touch()
+    after = {g.name: option_utilities(g, HARASS) for g in (loyal, free)}
+    drop = {name: before[name]["rocket", "unclaimed"] - after[name]["rocket", "unclaimed"]
+            for name in before}  # fmt: skip
+    rules = model.rules
+    assert drop[loyal.name] == pytest.approx(-rules.ceiling_violation_cost * 0.9 * 0.7)
+    assert drop[free.name] == pytest.approx(-rules.ceiling_violation_cost * 0.6 * 0.5)
+
+
+def test_outbidding_pushes_a_group_that_trails_its_rivals():
+    model = make_model()
+    group = model.militias[0]
+    for rival in model.militias[1:]:
+        rival.standing = 3.0
+    group.standing = 1.0
+    model.standing_total = sum(g.standing for g in model.militias)
+    assert group.outbid_deficit() == pytest.approx(model.rules.outbid_weight * 2.0)
+    off = make_model(**{"mechanisms.outbidding": False})
+    assert off.militias[0].outbid_deficit() == 0.0
+
+
+def test_a_claimed_attack_earns_standing_a_deniable_one_does_not():
+    model = make_model()
+    group = model.militias[0]
+    start = group.standing
+    group.credit(fake_attack(model, group.name, claim="unclaimed"))
+    assert group.standing == start
+    group.credit(fake_attack(model, group.name, claim="claimed"))
+    assert group.standing == pytest.approx(start + 1.0)  # rockets: visibility 1, harassing
+
+
+# --- the United States --------------------------------------------------------------------------
+
+
+def test_an_unattributed_attack_cannot_be_answered():
+    model = make_model(**{"us.policy": "escalation_dominance"})
+    attack = fake_attack(model, us_killed=2, claim="unclaimed")
+    fixed_draws(model, 0.99)  # above the attribution chance of 0.5
+    assert not model.us.respond(attack)
+    assert not attack.attributed and not attack.answered
+
+
+def test_the_us_answers_an_attributed_deadly_attack_by_its_type():
+    model = make_model(**{"us.policy": "proportionate"})
+    group = model.militia("Kata'ib Hezbollah")
+    before = group.capability
+    attack = fake_attack(model, group.name, us_killed=1)
+    fixed_draws(model, 0.0)
+    assert model.us.respond(attack)
+    assert attack.answered and model.us.rung == Rung.STRIKES_ON_MILITIAS
+    assert group.capability == pytest.approx(before * (1 - 0.25))
+    assert model.us.no_retreat_until == model.day + model.scenario.config.us.no_retreat_days
+
+
+def test_a_never_type_absorbs_even_deaths():
+    model = make_model(**{"us.policy": "never"})
+    attack = fake_attack(model, us_killed=3)
+    fixed_draws(model, 0.0)
+    assert not model.us.respond(attack)
+
+
+def test_a_live_threat_raises_the_answer_chance_by_the_audience_cost():
+    def answer_chance(violation: bool, audience_cost: float) -> float:
+        model = make_model(**{"us.policy": "proportionate", "us.audience_cost": audience_cost})
+        attack = fake_attack(model)
+        attack.violation = violation
+        draws = iter([0.0, 0.5, 0.5])  # attributed; the answer draw; no Iranians struck
+        model.uniform = lambda: next(draws)
+        return float(model.us.respond(attack))
+
+    assert answer_chance(False, 1.0) == 0.0  # a harassing attack: 1% chance, the draw is 0.5
+    assert answer_chance(True, 0.0) == 0.0  # follow-through 0.5: the draw of 0.5 just misses
+    assert answer_chance(True, 1.0) == 1.0  # the audience cost tips it: 1 / (1 + e^-1) = 0.73
+
+
+def test_a_threat_not_backed_is_a_bluff_that_costs_the_us_and_future_threats():
+    model = make_model(**{"us.policy": "never"})
+    attack = fake_attack(model)
+    attack.violation = True
+    fixed_draws(model, 0.0, 0.99)
+    model.us.respond(attack)
+    assert model.us.bluffs == 1 and model.us.bluff_cost == 1.0
+
+
+def test_believed_threats_move_beliefs_but_commit_the_us_to_nothing():
+    model = make_model(**{"us.policy": "never", "mechanisms.beliefs": "deadly_only",
+                          "mechanisms.threats": "believed"})  # fmt: skip
+    model.us.threat_until = 10
+    assert model.us.threat_live() and not model.us.threat_binding()
+    attack = fake_attack(model, claim="unclaimed")
+    attack.violation = True
+    fixed_draws(model, 0.99)  # not attributed
+    assert not model.us.respond(attack)
+    assert model.us.bluffs == 0  # no commitment, so no bluff to pay for
+
+
+def test_a_rejected_truce_shows_on_the_ladder_for_the_day():
+    model = make_model()
+    model.offer_truce()
+    model.us.step()
+    assert model.us.rung >= Rung.DEMANDS
+
+
+def test_a_show_of_force_raises_every_sites_defence():
+    model = make_model(**{"us.force_protection_gain": 0.5})
+    site = model.site("Camp Taji")
+    fixed_draws(model, 0.0)
+    model.us.consider_show_of_force()
+    assert model.us.rung == Rung.SHOW_OF_FORCE
+    assert model.defence(site) == pytest.approx(0.3 + 0.5 * (0.9 - 0.3))
+
+
+def test_the_preferred_level_is_the_initial_one_at_baseline_cost():
+    model = make_model()
+    assert model.us.preferred_troops() == pytest.approx(model.initial_troops)
+    model.us.pressure = 10.0  # ten recent attacks raise the cost of presence by 0.2 a week
+    params = model.scenario.config.us
+    expected = 1000 * model.us.mission_value / (1.0 + 10 * params.attack_cost)
+    assert model.us.preferred_troops() == pytest.approx(expected - params.mission_half_size)
+
+
+def test_a_host_demand_and_the_election_raise_the_cost_of_presence():
+    model = make_model()
+    base = model.us.marginal_cost()
+    model.government.demanded_withdrawal = True
+    assert model.us.marginal_cost() == pytest.approx(base + 0.5)
+    for _ in range(155):  # to 3 November 2020
+        model.step()
+    assert model.election_salience(120) == 1.0
+
+
+def test_capability_recovers_to_the_groups_own_strength_not_beyond():
+    model = make_model()
+    group = model.militia("Kata'ib Sayyid al-Shuhada")  # capability 0.4
+    group.capability = 0.399
+    for _ in range(3):
+        group.recover()
+    assert group.capability == 0.4
+
+
+def test_the_mission_value_makes_the_initial_posture_preferred_whatever_the_start():
+    for demanded in (False, True):
+        model = make_model(**{"government.demanded_withdrawal": demanded})
+        assert model.us.preferred_troops() == pytest.approx(model.initial_troops)
+
+
+def test_a_new_government_takes_office_on_its_day():
+    change = {"date": "2020-06-03", "kind": "government_change", "enforcement": 0.9,
+              "political_capital": 0.8, "credibility": 0.7, "announced": "2020-05-01",
+              "source": "test"}  # fmt: skip
+    model = make_model(events=[change])
+    model.government.fallen = True
+    for _ in range(3):
+        model.step()
+    assert not model.government.fallen
+    assert model.government.enforcement == 0.9
+    assert model.government.normal_credibility == 0.7
+
+
+def test_no_drawdown_without_a_reason():
+    quiet = {"militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9}
+    model = make_model(**quiet, events=[], horizon_days=200)
+    while model.running:
+        model.step()
+    assert model.troops == model.initial_troops
+    assert model.outcomes()["drawdown_start_censored"]
+
+
+def test_fixed_target_drawdown_restates_v1():
+    quiet = {"militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9}
+    model = make_model(
+        **quiet, **{"mechanisms.posture": "fixed_target", "us.drawdown_target": 4000}
+    )
+    while model.running:
+        model.step()
+    assert model.troops == 4000.0  # reached after the dialogue, never below
+
+
+def test_a_committed_withdrawal_empties_every_site():
+    quiet = {"militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9}
+    model = make_model(horizon_days=200, **quiet)
+    model.us.commit_to_withdrawal("test")
+    while model.running:
+        model.step()
+    assert model.troops == 0.0 and model.withdrawal_day is not None
+    assert model.outcomes()["withdrawal_announced_day"] == 0
 
 
 # --- Iran ---------------------------------------------------------------------------------------
 
 
-def test_iran_learns_resolve_from_deadly_attacks_and_reaction_from_the_rest():
+def test_irans_direct_answer_is_a_decision_against_the_expected_us_answer():
+    def strikes(war_cost: float) -> int:
+        count = 0
+        for seed in range(200):
+            model = make_model(seed, **{"iran.war_cost": war_cost, "iran.red_line_crossed": True})
+            count += model.iran.decides_to_strike()
+        return count
+
+    # With 200 draws each, the shares differ by far more than sampling error (about 0.035).
+    assert strikes(0.0) > strikes(200.0) + 60
+
+
+def test_the_coin_flip_restates_v1():
     model = make_model(
-        **{
-            "iran.learning_rate": 1.0,
-            "iran.resolve_prior_alpha": 2.0,
-            "iran.resolve_prior_beta": 2.0,
-            "iran.reaction_prior_alpha": 1.0,
-            "iran.reaction_prior_beta": 1.0,
-        }
+        **{"mechanisms.iran_response": "coin_flip", "iran.direct_response_prob": 1.0}
     )
-    iran = model.iran
-    iran.observe(Attack(0, "X", "Camp Taji", 20, 1, 0, Rung.US_CASUALTIES, answered=True))
-    assert (iran.resolve_belief.alpha, iran.resolve_belief.beta) == (3.0, 2.0)
-    assert iran.reaction == 0.5  # untouched by a deadly attack
-    for _ in range(4):
-        iran.observe(Attack(0, "X", "Camp Taji", 3, 0, 0, Rung.HARASSING_FIRE))
-    assert iran.reaction == pytest.approx(1 / 6)
-    assert iran.resolve == pytest.approx(3 / 5)  # untouched by harassing fire
-    assert iran.answer_prob(0.25) == pytest.approx(0.25 * 3 / 5 + 0.75 / 6)
+    assert model.iran.decides_to_strike()
 
 
-def test_a_us_threat_counts_as_part_of_an_answered_deadly_attack():
-    model = make_model(**{"iran.learning_rate": 0.5})
-    alpha = model.iran.resolve_belief.alpha
-    model.iran.observe_threat(0.2)
-    assert model.iran.resolve_belief.alpha == pytest.approx(alpha + 0.1)
+def test_iran_allows_less_when_it_believes_the_us_strikes_iranians():
+    def lethal_share(prior: dict) -> float:
+        model = make_model(**{"iran.type_prior": prior})
+        return sum(model.iran.choose_ceiling() == LETHAL for _ in range(2000)) / 2000
+
+    soft = {
+        "never": 1.0,
+        "proportionate": 1.0,
+        "disproportionate": 0.0,
+        "escalation_dominance": 0.0,
+    }
+    hard = {
+        "never": 0.0,
+        "proportionate": 0.0,
+        "disproportionate": 0.0,
+        "escalation_dominance": 1.0,
+    }
+    assert lethal_share(soft) > lethal_share(hard) + 0.3
 
 
-def test_iran_allows_lethal_attacks_more_often_when_it_doubts_us_resolve():
-    def lethal_share(alpha: float, beta: float) -> float:
-        model = make_model(**{"iran.resolve_prior_alpha": alpha, "iran.resolve_prior_beta": beta})
-        model.iran.urgency = 0.0
-        choices = [model.iran.choose_ceiling() for _ in range(2000)]
-        return choices.count(Rung.US_CASUALTIES) / len(choices)
-
-    # With 2,000 draws each the shares differ by far more than sampling error (about 0.01).
-    assert lethal_share(1.0, 20.0) > lethal_share(20.0, 1.0) + 0.2
-
-
-def test_iran_strikes_directly_when_its_red_line_is_crossed():
-    model = make_model(**{"iran.red_line_crossed": True, "iran.direct_response_prob": 1.0})
-    model.step()
-    assert model.iran.rung == Rung.STATE_ON_STATE
-    strike = next(a for a in model.attacks if a.attacker == "Iran")
-    assert strike.site == "Ain al-Asad"  # the largest base
-    assert strike.rockets == model.scenario.config.iran.missile_salvo
-    assert not model.iran.red_line_crossed
+def test_iran_cuts_the_funding_of_a_group_above_its_ceiling():
+    model = make_model()
+    model.iran.ceiling = Rung.TALKS
+    group = model.militia("Asa'ib Ahl al-Haq")
+    model.launch_attack(group, HARASS, "rocket", "unclaimed")
+    assert group.sanctioned_until == model.day + model.scenario.config.iran.sanction_days
+    group.capability = before = 0.2  # weakened: it recovers towards its strength of 0.7
+    group.recover()
+    rules, iran = model.rules, model.scenario.config.iran
+    assert group.capability == pytest.approx(
+        before + rules.capability_recovery_per_day * (1 - iran.sanction)
+    )
 
 
-# --- United States ------------------------------------------------------------------------------
+# --- bargaining ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("policy", "rung", "cut"),
-    [
-        ("proportionate", Rung.STRIKES_ON_MILITIAS, 0.3),
-        ("escalation_dominance", Rung.STRIKES_ON_IRANIANS, 0.6),
-    ],
-)
-def test_us_answers_american_deaths_by_its_policy(policy, rung, cut):
-    model = make_model(**{"us.policy": policy, "us.retaliation_prob": 1.0})
+def test_a_us_that_wants_to_leave_accepts_a_truce_and_an_attributed_attack_breaks_it():
+    model = make_model()
+    model.us.pressure = 200.0  # the preferred level is far below half the troops
+    model.offer_truce()
+    assert model.truce_active() and model.us.committed
+    assert model.moves[Move.DECLARE_TRUCE] == 1
+    attack = model.launch_attack(model.militias[0], HARASS, "rocket", "claimed")
+    fixed_draws(model, 0.0, 0.99)
+    model.us.respond(attack)
+    assert not model.truce_active() and not model.us.committed
+    assert model.truce_violations == 1
+
+
+def test_a_us_that_wants_to_stay_rejects_a_truce():
+    model = make_model()
+    model.offer_truce()
+    assert not model.truce_active() and model.moves[Move.REJECT_TRUCE] == 1
+
+
+# --- the government -----------------------------------------------------------------------------
+
+
+def test_a_successful_raid_weakens_the_group_and_its_standing():
+    model = make_model()
     group = model.militia("Kata'ib Hezbollah")
-    before = group.capability
-    attack = fake_attack(model, group.name, us_killed=1)
-    model.us.respond(attack)
-    assert attack.answered
-    assert model.us.rung == rung
-    assert group.capability == pytest.approx(before * (1 - cut))
-    assert model.iran.red_line_crossed == (rung == Rung.STRIKES_ON_IRANIANS)
-    assert model.us.no_retreat_until == model.day + model.scenario.config.us.no_retreat_days
+    capability, standing = group.capability, group.standing
+    fixed_draws(model, 0.0)
+    model.government.raid(group, success_prob=1.0)
+    params = model.scenario.config.government
+    assert group.capability == pytest.approx(capability * (1 - params.raid_capability_cut))
+    assert group.standing == pytest.approx(standing * (1 - params.raid_standing_loss))
 
 
-def test_us_that_never_retaliates_absorbs_deaths():
-    model = make_model(**{"us.policy": "never", "us.retaliation_prob": 1.0})
-    attack = fake_attack(model, "Kata'ib Hezbollah", us_killed=3)
-    model.us.respond(attack)
-    assert not attack.answered
-    assert model.us.retaliations == 0
+def test_a_failed_raid_backfires():
+    model = make_model()
+    group = model.militia("Kata'ib Hezbollah")
+    standing, credibility = group.standing, model.government.credibility
+    fixed_draws(model, 0.99)
+    model.government.raid(group, success_prob=0.0)
+    params = model.scenario.config.government
+    assert group.standing == pytest.approx(standing + params.backlash_standing_gain)
+    assert model.government.credibility == pytest.approx(
+        credibility - params.raid_failure_credibility_loss
+    )
 
 
-def test_us_absorbs_attacks_without_deaths_by_default():
-    model = make_model(**{"us.retaliation_prob": 1.0})
-    attacks = [fake_attack(model, "Kata'ib Hezbollah", us_killed=0) for _ in range(20)]
-    for attack in attacks:
-        model.us.respond(attack)
-    assert not any(a.answered for a in attacks)
+def test_a_raid_under_us_pressure_costs_the_government_at_home():
+    model = make_model()
+    model.us.host_pressure_until = 10
+    credibility = model.government.credibility
+    fixed_draws(model, 0.99)
+    model.government.raid(model.militias[0], success_prob=0.0)
+    params = model.scenario.config.government
+    loss = params.pressure_credibility_loss + params.raid_failure_credibility_loss
+    assert model.government.credibility == pytest.approx(credibility - loss)
 
 
-def test_force_protection_closes_part_of_the_gap():
-    model = make_model(**{"us.force_protection_gain": 0.5, "us.max_defence": 0.9})
-    model.defence["Camp Taji"] = 0.3
-    model.us.harden("Camp Taji")
-    assert model.defence["Camp Taji"] == pytest.approx(0.6)
+def test_us_pressure_makes_a_raid_more_attractive():
+    def raids(pressured: bool) -> int:
+        total = 0
+        for seed in range(300):
+            model = make_model(seed)
+            model.militias[0].attacks = 1
+            model.us.host_pressure_until = 10 if pressured else -1
+            model.government.review()
+            total += model.government.raids
+        return total
+
+    assert raids(True) > raids(False) + 30
 
 
-def test_drawdown_waits_for_the_dialogue_and_stops_at_the_target():
-    model = make_model(**{"militia_rules.attack_propensity": -50.0})  # a quiet theatre
-    for _ in range(9):  # 1-10 June: the dialogue is on day 10
+# --- war ----------------------------------------------------------------------------------------
+
+
+def test_open_war_is_absorbing():
+    model = make_model(horizon_days=20)
+    for _ in range(3):
         model.step()
-    assert model.troops == model.scenario.config.total_troops
-    model.step()
-    assert model.us.drawdown_planned
-    assert model.troops < model.scenario.config.total_troops
+    model.start_war()
+    attacks = len(model.attacks)
     while model.running:
         model.step()
-    assert model.troops == pytest.approx(3000)
-    # 2,200 troops at 100 a week with no pressure take 154 days from day 10.
-    assert model.drawdown_day == 10 + 154 - 1
-    assert model.withdrawal_day is None
+    assert len(model.attacks) == attacks
+    assert model.system_rung == Rung.OPEN_WAR
+    assert model.days_at_rung[Rung.OPEN_WAR] == 17
+    assert model.outcomes()["open_war_day"] == 3
 
 
-def test_no_retreat_under_fire():
+def test_cached_plans_follow_a_threat_until_it_expires():
     model = make_model()
-    model.us.drawdown_planned = True
-    model.us.no_retreat_until = model.day + 5
-    troops = model.troops
-    model.us.draw_down()
-    assert model.troops == troops
-
-
-def test_host_request_drives_troops_towards_zero_and_empties_least_valued_sites_first():
-    model = make_model()
-    model.government.requested_withdrawal = True
-    model.withdraw(1000)
-    assert model.site_troops["Camp Taji"] == 0  # retain_priority 1
-    assert model.site_troops["Baghdad airport"] == 500  # priority 2, next in line
-    assert model.bases == 5
-    for _ in range(400):
-        model.us.draw_down()
-    assert model.troops == 0
-
-
-def test_handover_consolidates_troops_at_the_largest_site():
-    model = make_model()
-    model.hand_over("Camp Taji")
-    assert model.site_troops["Camp Taji"] == 0
-    assert model.site_troops["Ain al-Asad"] == 1600 + 900
-    assert model.troops == 5200
-
-
-# --- the Iraqi government -----------------------------------------------------------------------
-
-
-def test_successful_raid_weakens_the_group_and_builds_credibility():
-    model = make_model()
-    government, group = model.government, model.militia("Kata'ib Hezbollah")
-    government.raid(group, success_prob=1.0)
-    assert group.capability == pytest.approx(0.9 * 0.8)
-    assert government.credibility == pytest.approx(0.65)
-    assert government.capital == pytest.approx(0.3)
-
-
-def test_failed_raid_costs_credibility_and_provokes_backlash():
-    model = make_model()
-    government, group = model.government, model.militia("Kata'ib Hezbollah")
-    government.raid(group, success_prob=0.0)
-    assert group.capability == 0.9
-    assert group.restraint == pytest.approx(0.1)
-    assert government.credibility == pytest.approx(0.52)
-
-
-def test_us_strikes_feed_a_withdrawal_demand():
-    model = make_model(**{"government.rationality": 50.0})
-    for _ in range(3):
-        model.government.on_us_strike()
-    model.step()
-    assert model.government.requested_withdrawal
-    assert model.government.credibility < 0.6
-
-
-def test_government_falls_when_credibility_collapses():
-    model = make_model(**{"government.collapse_threshold": 0.5, "government.credibility": 0.4})
-    model.step()
-    assert model.government.fallen
-    assert model.government_fell_day == 1
-    assert model.government.effective_enforcement == 0.0
-
-
-# --- calendar -----------------------------------------------------------------------------------
-
-
-def test_calendar_events_fire_at_the_start_of_their_day():
-    config = apply_overrides(
-        ScenarioConfig(),
-        {
-            "events": [
-                {"date": "2020-06-03", "kind": "handover", "site": "Camp Taji"},  # day 2
-                {"date": "2020-06-05", "kind": "withdrawal_request"},  # day 4
-            ]
-        },
-    )
-    model = EscalationModel(EscalationScenario(rng=1, config=config), record=False)
-    model.step()  # day 1
-    assert model.site_troops["Camp Taji"] == 900
-    model.step()  # day 2
-    assert model.site_troops["Camp Taji"] == 0
-    model.step()  # day 3
-    assert not model.government.requested_withdrawal
-    model.step()  # day 4
-    assert model.government.requested_withdrawal
-
-
-def test_iran_holds_its_strike_when_no_site_hosts_americans():
-    model = make_model(**{"iran.red_line_crossed": True, "iran.direct_response_prob": 1.0})
-    for site in model.sites:
-        model.site_troops[site.name] = 0.0
-    model.step()
-    assert model.iran.rung == Rung.TALKS
-    assert model.attacks == []
+    group = model.militias[0]
+    before = group.plans()[LETHAL].inclusive
+    model.us.threat_until = model.day  # a threat live today only
+    threatened = group.plans()[LETHAL].inclusive
+    assert threatened < before  # every type answers at least at its follow-through rate
+    model.us.threat_until = model.day - 1  # expired, with nothing else changed
+    assert group.plans()[LETHAL].inclusive == group.plan(LETHAL).inclusive == before

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from conftest import EXPERIMENTS, JUNE, SCENARIOS
 
-from sim.cli import app
-from sim.experiment import ExperimentError
-from sim.run import simulate
+from sim.errors import SweepError
+from sim.model import simulate
 from sim.runner import (
+    RunOptions,
     flatten_outcomes,
     load_runs,
     load_series,
@@ -27,8 +27,8 @@ from sim.runner import (
 )
 from sim.scenario import ScenarioConfig, apply_overrides
 
-ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "experiments" / "smoke.toml"
+SMOKE = EXPERIMENTS / "smoke.toml"
+QUIET = RunOptions(progress=False)
 CONFIG = apply_overrides(ScenarioConfig(), {"horizon_days": 60})
 POINTS = [{"us.policy": "never"}, {"us.policy": "disproportionate", "government.enforcement": 0.7}]
 
@@ -37,13 +37,23 @@ POINTS = [{"us.policy": "never"}, {"us.policy": "disproportionate", "government.
 def smoke(tmp_path_factory) -> Path:
     """The smoke experiment run once, in this process."""
     out = tmp_path_factory.mktemp("smoke") / "out"
-    run_experiment(SMOKE, out, workers=1, progress=False)
+    run_experiment(SMOKE, out, QUIET)
     return out
 
 
-def points_sweep(out: Path, **options) -> pd.DataFrame:
-    options = {"replicates": 2, "seed": 11, "progress": False, **options}
-    return run_points(CONFIG, options.pop("points", POINTS), out=out, **options)
+def points_sweep(
+    out: Path,
+    points: list[dict] = POINTS,
+    replicates: int = 2,
+    seed: int = 11,
+    resume: bool = False,
+    chunk_size: int | None = None,
+    **fields,
+) -> pd.DataFrame:
+    options = RunOptions(resume=resume, progress=False, chunk_size=chunk_size)
+    return run_points(
+        CONFIG, points, replicates=replicates, seed=seed, out=out, options=options, **fields
+    )
 
 
 def test_rows_are_ordered_and_seeded_from_the_seed_sequence(tmp_path):
@@ -67,7 +77,7 @@ def test_a_row_is_reproduced_by_simulate_with_its_seed(tmp_path):
     )
     assert row["n_attacks"] == again["n_attacks"]
     assert row["days_at_rung.TALKS"] == again["days_at_rung.TALKS"]
-    assert row["iran_belief_us_resolve_final"] == again["iran_belief_us_resolve_final"]
+    assert row["us_credibility_final"] == again["us_credibility_final"]
 
 
 def test_common_random_numbers_share_seeds_across_points(tmp_path):
@@ -88,28 +98,31 @@ def test_extra_columns_and_chosen_series(tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_others_run(tmp_path):
-    points = [{"us.drawdown_target": 2000}, {"us.drawdown_target": 99999}, {"us.policy": "never"}]
+    points = [{"us.threat_prob": 0.5}, {"us.policy": "hawk"}, {"us.policy": "never"}]
     runs = points_sweep(tmp_path / "out", points=points)
     assert runs["status"].tolist() == ["ok", "ok", "error", "error", "ok", "ok"]
     failed = runs[runs.status == "error"]
     assert failed["error"].str.contains("Traceback").all()
-    assert failed["error"].str.contains("drawdown_target").all()
+    assert failed["error"].str.contains("not a US type").all()
     assert failed["n_attacks"].isna().all()
     assert runs.loc[runs.status == "ok", "error"].isna().all()
     status = sweep_status(tmp_path / "out")
     assert (status["done"], status["ok"], status["error"]) == (6, 4, 2)
 
 
-def test_sweep_exits_3_when_runs_fail_and_status_lists_them(tmp_path):
+def test_sweep_exits_3_when_runs_fail_and_status_lists_them(cli, tmp_path):
     # A 5,000-troop drawdown target is valid alone but not with 700 troops at each of six sites.
     experiment = tmp_path / "failing.toml"
     experiment.write_text(
         f"""
 name = "failing"
-scenario = "{ROOT / "scenarios" / "june2020.toml"}"
+scenario = "{JUNE}"
 seed = 5
 replicates = 1
 horizon_days = 20
+[fixed]
+"mechanisms.posture" = "fixed_target"
+"us.drawdown_target" = 3000
 [design]
 kind = "grid"
 [parameters]
@@ -119,12 +132,10 @@ kind = "grid"
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app, ["sweep", str(experiment), "--out", str(out), "--workers", "1"]
-    )
+    result = cli("sweep", experiment, "--out", out, "--workers", "1")
     assert result.exit_code == 3, result.output
     assert "3 ok, 1 failed" in result.output
-    status = CliRunner().invoke(app, ["status", str(out)])
+    status = cli("status", out)
     assert status.exit_code == 0
     assert "4 of 4 runs done (100%), 3 ok, 1 failed" in status.output
     assert "run 2 failed" in status.output
@@ -132,7 +143,7 @@ kind = "grid"
 
 @pytest.mark.slow
 def test_one_and_two_workers_give_identical_results(smoke, tmp_path):
-    two = run_experiment(SMOKE, tmp_path / "two", workers=2, progress=False)
+    two = run_experiment(SMOKE, tmp_path / "two", RunOptions(workers=2, progress=False))
     one = load_runs(smoke)
     pd.testing.assert_frame_equal(one, two)
     pd.testing.assert_frame_equal(load_series(smoke), load_series(tmp_path / "two"))
@@ -142,12 +153,12 @@ def test_one_and_two_workers_give_identical_results(smoke, tmp_path):
 @pytest.mark.slow
 def test_dask_local_cluster_gives_identical_results(smoke, tmp_path):
     pytest.importorskip("distributed")
-    dask = run_experiment(SMOKE, tmp_path / "dask", dask="local", progress=False)
+    dask = run_experiment(SMOKE, tmp_path / "dask", RunOptions(dask="local", progress=False))
     pd.testing.assert_frame_equal(load_runs(smoke), dask)
 
 
 def test_manifest_describes_the_sweep_deterministically(smoke, tmp_path):
-    run_experiment(SMOKE, tmp_path / "b", progress=False)
+    run_experiment(SMOKE, tmp_path / "b", QUIET)
     first = json.loads((smoke / "manifest.json").read_text())
     assert first == json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert first["name"] == "smoke"
@@ -160,15 +171,14 @@ def test_manifest_describes_the_sweep_deterministically(smoke, tmp_path):
     assert len(pd.read_parquet(smoke / "runs.parquet")) == 12
 
 
-def test_the_run_command_reproduces_a_row(smoke, tmp_path):
+def test_the_run_command_reproduces_a_row(cli, smoke, tmp_path):
     row = load_runs(smoke).iloc[7]
-    scenario = str(ROOT / "scenarios" / "june2020.toml")
     overrides = [f"{name}={row[name]}" for name in ("us.policy", "militias.*.restraint")]
-    command = ["run", scenario, "--seed", str(row["seed"]), "--days", "120", "--out", str(tmp_path)]
-    result = CliRunner().invoke(app, [*command, *(f"--set={o}" for o in overrides)])
+    command = ["run", JUNE, "--seed", row["seed"], "--days", "120", "--out", tmp_path]
+    result = cli(*command, *(f"--set={o}" for o in overrides))
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
-    for name in ("n_attacks", "us_killed", "max_rung", "iran_belief_us_resolve_final"):
+    for name in ("n_attacks", "us_killed", "max_rung", "us_credibility_final"):
         assert summary[name] == row[name]
     assert summary["days_at_rung"]["THREATS"] == row["days_at_rung.THREATS"]
 
@@ -176,9 +186,9 @@ def test_the_run_command_reproduces_a_row(smoke, tmp_path):
 def test_existing_results_need_resume_and_the_same_sweep(tmp_path):
     out = tmp_path / "out"
     points_sweep(out)
-    with pytest.raises(ExperimentError, match="--resume"):
+    with pytest.raises(SweepError, match="--resume"):
         points_sweep(out)
-    with pytest.raises(ExperimentError, match="different sweep"):
+    with pytest.raises(SweepError, match="different sweep"):
         points_sweep(out, seed=12, resume=True)
     pd.testing.assert_frame_equal(points_sweep(out, resume=True), load_runs(out))
 
@@ -218,7 +228,7 @@ def test_adding_replicates_keeps_earlier_runs(tmp_path):
 def test_resume_after_kill_equals_an_uninterrupted_sweep(tmp_path):
     experiment = tmp_path / "long.toml"
     text = SMOKE.read_text(encoding="utf-8").replace("replicates = 3", "replicates = 10")
-    experiment.write_text(text.replace("../scenarios", str(ROOT / "scenarios")), encoding="utf-8")
+    experiment.write_text(text.replace("../scenarios", str(SCENARIOS)), encoding="utf-8")
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "sim", "sweep", str(experiment), "--out", str(killed)]
     options = ["--workers", "1", "--chunk-size", "1", "--no-progress"]
@@ -231,6 +241,6 @@ def test_resume_after_kill_equals_an_uninterrupted_sweep(tmp_path):
     sweep.wait()
     assert sweep_status(killed)["done"] < 40  # it really was interrupted
     subprocess.run([*command, *options, "--resume"], check=True)
-    whole = run_experiment(experiment, tmp_path / "whole", progress=False)
+    whole = run_experiment(experiment, tmp_path / "whole", QUIET)
     pd.testing.assert_frame_equal(load_runs(killed), whole)
     pd.testing.assert_frame_equal(load_series(killed), load_series(tmp_path / "whole"))

@@ -1,12 +1,10 @@
 """Scenario files: defaults, extends, overrides, and one clear error for every bad input."""
 
 import json
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import JUNE, ROOT, SCENARIOS
 
-from sim.cli import app
 from sim.scenario import (
     ScenarioConfig,
     ScenarioError,
@@ -16,22 +14,21 @@ from sim.scenario import (
     scenario_json_schema,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
 
 def test_june2020_file_states_the_model_defaults():
-    assert load_scenario(ROOT / "scenarios/june2020.toml") == ScenarioConfig()
+    assert load_scenario(JUNE) == ScenarioConfig()
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_scenarios_validate(path):
     config = load_scenario(path)
     assert config.total_troops > 0
 
 
 def test_extends_merges_named_tables_by_name():
-    january = load_scenario(ROOT / "scenarios/january2020.toml")
+    january = load_scenario(SCENARIOS / "january2020.toml")
     june = ScenarioConfig()
     by_name = {site.name: site for site in january.sites}
     assert by_name["Ain al-Asad"].us_troops == 1000  # overridden
@@ -43,7 +40,7 @@ def test_extends_merges_named_tables_by_name():
 
 
 def test_counterfactuals_change_only_what_they_name():
-    never = load_scenario(ROOT / "scenarios/no_retaliation.toml")
+    never = load_scenario(SCENARIOS / "no_retaliation.toml")
     assert never.us.policy == "never"
     assert never.militias == ScenarioConfig().militias
 
@@ -79,14 +76,14 @@ def test_published_json_schema_is_current():
 BAD_INPUTS = [
     ("unknown key", "[us]\nretaliation_probability = 0.5\n", "us.retaliation_probability",
      "unknown field"),
-    ("wrong type", '[us]\nretaliation_prob = "high"\n', "us.retaliation_prob", "valid number"),
+    ("wrong type", '[us]\nthreat_prob = "high"\n', "us.threat_prob", "valid number"),
     ("negative troops", 'extends = "june2020.toml"\n[[sites]]\nname = "Erbil"\nus_troops = -5\n',
      "sites[4].us_troops", "greater than or equal to 0"),
     ("probability above 1", "[government]\nenforcement = 1.5\n", "government.enforcement",
      "less than or equal to 1"),
     ("event before start", '[[events]]\ndate = 2020-05-01\nkind = "dialogue"\n', "events[0].date",
      "before start_date"),
-    ("unknown policy", '[us]\npolicy = "nuke"\n', "us.policy", "Input should be"),
+    ("unknown policy", '[us]\npolicy = "nuke"\n', "us.policy", "not a US type"),
     ("handover without site", '[[events]]\ndate = 2020-07-01\nkind = "handover"\n', "events[0]",
      "'site' is required"),
     ("handover to unknown site",
@@ -94,8 +91,9 @@ BAD_INPUTS = [
      "no site named"),
     ("duplicate militia", '[[militias]]\nname = "A"\ncapability = 0.5\nloyalty_to_iran = 0.5\n'
      'autonomy = 0.5\nrestraint = 0.5\n' * 2, "militias", "duplicate name"),
-    ("target above troops", "[us]\ndrawdown_target = 9000\n", "us.drawdown_target",
-     "exceeds the 5200 troops"),
+    ("target above troops",
+     '[mechanisms]\nposture = "fixed_target"\n[us]\ndrawdown_target = 9000\n',
+     "us.drawdown_target", "exceeds the 5200 troops"),
     ("horizon zero", "horizon_days = 0\n", "horizon_days", "greater than or equal to 1"),
     ("malformed TOML", "[us\npolicy = 1\n", "", "malformed TOML"),
     ("missing parent", 'extends = "nowhere.toml"\n', "extends", "no such file"),
@@ -107,12 +105,14 @@ BAD_INPUTS = [
     [case[1:] for case in BAD_INPUTS],
     ids=[case[0] for case in BAD_INPUTS],
 )
-def test_bad_scenario_exits_2_with_one_line_naming_file_and_field(tmp_path, body, field, problem):
-    (tmp_path / "june2020.toml").write_text((ROOT / "scenarios/june2020.toml").read_text())
+def test_bad_scenario_exits_2_with_one_line_naming_file_and_field(
+    cli, tmp_path, body, field, problem
+):
+    (tmp_path / "june2020.toml").write_text(JUNE.read_text())
     bad = tmp_path / "bad.toml"
     bad.write_text(body)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["run", str(bad), "--out", str(out)])
+    result = cli("run", bad, "--out", out)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -122,18 +122,16 @@ def test_bad_scenario_exits_2_with_one_line_naming_file_and_field(tmp_path, body
     assert not out.exists()
 
 
-def test_missing_file_and_circular_extends(tmp_path):
+def test_missing_file_and_circular_extends(cli, tmp_path):
     (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
     (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
-    result = CliRunner().invoke(
-        app, ["check", str(tmp_path / "a.toml"), str(tmp_path / "missing.toml")]
-    )
+    result = cli("check", tmp_path / "a.toml", tmp_path / "missing.toml")
     assert result.exit_code == 2
     assert "extends: circular extends via a.toml" in result.stderr
     assert f"{tmp_path / 'missing.toml'}: file not found" in result.stderr
 
 
-def test_check_accepts_every_shipped_scenario():
-    result = CliRunner().invoke(app, ["check", *map(str, SCENARIOS)])
+def test_check_accepts_every_shipped_scenario(cli):
+    result = cli("check", *SHIPPED)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.count("ok: ") == len(SCENARIOS)
+    assert result.stdout.count("ok: ") == len(SHIPPED)

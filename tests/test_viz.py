@@ -3,29 +3,27 @@
 
 import re
 import shlex
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from conftest import JUNE
 
 solara = pytest.importorskip("solara", reason="the viz extra is not installed")
 v = pytest.importorskip("ipyvuetify")
 
-from sim.app import Page  # noqa: E402
-from sim.cli import app  # noqa: E402
 from sim.ladder import Rung  # noqa: E402
-from sim.viz_figures import ladder_figure, map_figure, weekly_attacks  # noqa: E402
-from sim.viz_model import (  # noqa: E402
+from sim.viz.app import Page  # noqa: E402
+from sim.viz.figures import ladder_figure, map_figure, weekly_attacks  # noqa: E402
+from sim.viz.model import (  # noqa: E402
     SCENARIO_ENV,
     BrowserModel,
     Controls,
     default_controls,
     scenario_file,
 )
-from sim.viz_server import server_command, server_environment  # noqa: E402
+from sim.viz.server import server_command, server_environment  # noqa: E402
 
-SCENARIO = str(Path(__file__).resolve().parents[1] / "scenarios" / "june2020.toml")
+SCENARIO = str(JUNE)
 
 
 @solara.component
@@ -108,7 +106,7 @@ def test_each_page_builds_its_own_model(monkeypatch):
     second.close()
 
 
-def test_shown_command_reproduces_the_model(tmp_path):
+def test_shown_command_reproduces_the_model(cli, tmp_path):
     controls = Controls(SCENARIO, "disproportionate", 0.45, True, 0.15, seed=11)
     model = BrowserModel.from_controls(controls)
     for _ in range(60):
@@ -116,7 +114,7 @@ def test_shown_command_reproduces_the_model(tmp_path):
     shown = model.datacollector.get_model_vars_dataframe()
     words = shlex.split(controls.command())
     assert words[:2] == ["escalation", "run"]
-    result = CliRunner().invoke(app, [*words[1:], "--out", str(tmp_path)])
+    result = cli(*words[1:], "--out", tmp_path)
     assert result.exit_code == 0, result.output
     rerun = pd.read_csv(tmp_path / "timeseries.csv").head(len(shown))
     pd.testing.assert_frame_equal(rerun, shown.reset_index(drop=True), check_dtype=False)
@@ -166,8 +164,8 @@ def test_weekly_attacks_count_every_attack_in_its_week():
             assert count == sum(a.attacker == name and a.day in days for a in model.attacks)
 
 
-def test_viz_rejects_a_bad_scenario_with_one_line(tmp_path):
-    result = CliRunner().invoke(app, ["viz", str(tmp_path / "missing.toml")])
+def test_viz_rejects_a_bad_scenario_with_one_line(cli, tmp_path):
+    result = cli("viz", tmp_path / "missing.toml")
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {tmp_path / 'missing.toml'}: file not found"
 

@@ -18,7 +18,7 @@ from sim.scenario import ScenarioConfig, apply_overrides, load_scenario
 
 #: Environment variable naming the scenario file the page opens (set by `escalation viz`).
 SCENARIO_ENV = "ESCALATION_SCENARIO"
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "june2020.toml"
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "june2020.toml"
 POLICIES = ("never", "proportionate", "disproportionate", "escalation_dominance")
 SEED_MAX = 999
 

@@ -2,7 +2,7 @@
 
 The record is a CSV of dated events (``data/events_2019_2020.csv``, described in ``docs/data.md``).
 Each row is validated by `EventRow`; the first malformed row stops the load with a one-line
-`ScenarioError` naming the file, the line, the column and the problem.
+`RecordError` naming the file, the line, the column and the problem.
 
 Summary statistics are computed from a `Daily` table -- militia attacks, Iranian direct strikes,
 Americans killed and US strikes per day -- which comes either from the record
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.errors import RecordError, input_error
 from sim.ladder import Rung
-from sim.scenario import ScenarioError
 
 COLUMNS = (
     "date", "kind", "actor", "target", "detail",
@@ -77,21 +77,21 @@ def load_events(path: str | Path) -> pd.DataFrame:
             reader = csv.DictReader(handle)
             header = tuple(reader.fieldnames or ())
             if header != COLUMNS:
-                raise ScenarioError(
+                raise RecordError(
                     source,
                     "line 1",
                     f"columns must be {', '.join(COLUMNS)}; got {', '.join(header)}",
                 )
-            rows = [_validate_row(raw, source, line) for line, raw in enumerate(reader, start=2)]
+            rows = [validate_row(raw, source, line) for line, raw in enumerate(reader, start=2)]
     except FileNotFoundError:
-        raise ScenarioError(source, "", "file not found") from None
+        raise RecordError(source, "", "file not found") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise ScenarioError(source, "", f"cannot read file ({error})") from None
+        raise RecordError(source, "", f"cannot read file ({error})") from None
     if not rows:
-        raise ScenarioError(source, "", "no rows")
+        raise RecordError(source, "", "no rows")
     for line, (earlier, later) in enumerate(pairwise(rows), start=3):
         if later.date < earlier.date:
-            raise ScenarioError(
+            raise RecordError(
                 source, f"line {line}: date", f"{later.date} is earlier than the row above"
             )
     table = pd.DataFrame([row.model_dump() for row in rows], columns=list(COLUMNS))
@@ -100,18 +100,15 @@ def load_events(path: str | Path) -> pd.DataFrame:
     return table
 
 
-def _validate_row(raw: dict, source: str, line: int) -> EventRow:
+def validate_row(raw: dict[str, str], source: str, line: int) -> EventRow:
+    """One CSV row as an `EventRow`, or a `RecordError` naming its line and column."""
     if None in raw or None in raw.values():
-        raise ScenarioError(source, f"line {line}", f"expected {len(COLUMNS)} fields")
+        raise RecordError(source, f"line {line}", f"expected {len(COLUMNS)} fields")
     try:
         return EventRow.model_validate(raw)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        column = ".".join(str(part) for part in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if not column and ": " in message:
-            column, message = message.split(": ", 1)
-        raise ScenarioError(source, f"line {line}: {column}", message) from None
+        problem = input_error(error, raw, source, RecordError)
+        raise RecordError(source, f"line {line}: {problem.field}", problem.problem) from None
 
 
 # --- daily tables ----------------------------------------------------------------------------
@@ -175,10 +172,10 @@ def daily_from_series(series: pd.DataFrame) -> Daily:
 
 @dataclass(frozen=True)
 class StatisticSpec:
-    """What the summary statistics measure (dates from the experiment file)."""
+    """What the summary statistics measure (dates from the calibration file)."""
 
     checkpoints: tuple[date, ...]  # press-tally dates; attacks are counted between them
-    june: tuple[date, date] = (date(2020, 6, 1), date(2020, 6, 22))
+    june: tuple[date, date]  # first and last day of the June statistics
     spate_window_days: int = 11
     answer_within_days: int = 2
     escalation_window_days: int = 30
@@ -227,6 +224,12 @@ def summary_statistics(daily: Daily, spec: StatisticSpec) -> dict[str, float]:
     return dict(zip(statistic_names(spec), (float(v) for v in values), strict=True))
 
 
+def statistics_matrix(dailies: list[Daily], spec: StatisticSpec) -> np.ndarray:
+    """The statistics of each history, one row per history, columns by `statistic_names`."""
+    names = statistic_names(spec)
+    return np.array([[summary_statistics(d, spec)[n] for n in names] for d in dailies])
+
+
 def escalation_after_first_death(daily: Daily, window: int) -> int:
     """Attacks (militia and Iranian) in the ``window`` days after the first attack that killed
     Americans minus those in the ``window`` days before it; 0 when no attack killed Americans."""
@@ -252,19 +255,28 @@ def june_spate(daily: Daily, spec: StatisticSpec) -> int:
 
 def record_statistics(events: pd.DataFrame, start: date, spec: StatisticSpec) -> dict[str, float]:
     """The observed statistics: attack counts between checkpoints from the press tallies (more
-    complete than the listed attacks), everything else from the listed events."""
+    complete than the listed attacks), everything else from the listed events.
+
+    Every checkpoint needs a press tally on its date (see `untallied`).
+    """
     daily = daily_from_record(events, start, spec.june[1])
     observed = summary_statistics(daily, spec)
-    tallies = events[events["kind"] == "press_tally"].set_index("date")["tally"]
-    cumulative = []
-    for checkpoint in spec.checkpoints:
-        stamp = pd.Timestamp(checkpoint)
-        if stamp not in tallies.index:
-            raise ScenarioError("record", f"checkpoint {checkpoint}", "no press tally on that date")
-        cumulative.append(int(tallies.loc[[stamp]].max()))
+    tallies = press_tallies(events)
+    cumulative = [int(tallies.loc[[pd.Timestamp(c)]].max()) for c in spec.checkpoints]
     counts = np.diff([0, *cumulative])
     observed.update(zip(statistic_names(spec), (float(c) for c in counts), strict=False))
     return observed
+
+
+def press_tallies(events: pd.DataFrame) -> pd.Series:
+    """The press tallies of attacks so far, indexed by date."""
+    return events[events["kind"] == "press_tally"].set_index("date")["tally"]
+
+
+def untallied(events: pd.DataFrame, checkpoints: tuple[date, ...]) -> list[date]:
+    """The checkpoints without a press tally on their date."""
+    tallied = set(press_tallies(events).index)
+    return [c for c in checkpoints if pd.Timestamp(c) not in tallied]
 
 
 def monthly_attacks(daily: Daily) -> pd.Series:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from sim.viz_model import SCENARIO_ENV
+from sim.viz.model import SCENARIO_ENV
 
 APP = Path(__file__).with_name("app.py")
 

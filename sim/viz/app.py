@@ -1,4 +1,4 @@
-"""Browser view of one run: `escalation viz [SCENARIO]`, or `solara run sim/app.py`.
+"""Browser view of one run: `escalation viz [SCENARIO]`, or `solara run sim/viz/app.py`.
 
 A Mesa `SolaraViz` page with the escalation ladder, a schematic map of the sites, live charts,
 the event log and the `escalation run` command that reproduces what is shown. Each browser
@@ -15,7 +15,7 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
-from sim.viz_figures import (
+from sim.viz.figures import (
     attacks_figure,
     beliefs_figure,
     ladder_figure,
@@ -23,7 +23,7 @@ from sim.viz_figures import (
     rung_figure,
     troops_figure,
 )
-from sim.viz_model import (
+from sim.viz.model import (
     POLICIES,
     SEED_MAX,
     BrowserModel,
