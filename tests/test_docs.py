@@ -25,8 +25,7 @@ from sim import agents
 from sim.agents import HARASS, LETHAL, LEVELS, Attack, lethality
 from sim.beliefs import logit, record_signals, replay
 from sim.ladder import MOVE_INFO, RUNG_INFO, Move, Rung
-from sim.model import CONVOYS, EscalationModel, EscalationScenario
-from sim.model import simulate
+from sim.model import CONVOYS, EscalationModel, EscalationScenario, simulate
 from sim.scenario import (
     JUNE2020_PRIOR,
     ScenarioConfig,
