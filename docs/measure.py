@@ -1,14 +1,15 @@
-"""Re-measure the run figures quoted in docs/model.md (sections 1, 4.1, 10 and 11).
+"""Re-measure the run figures quoted in docs/model.md (sections 1, 4, 7, 10, 11 and 12).
 
-    .venv/bin/python docs/measure.py            # everything, seeds 0-199 (about ten minutes)
+    .venv/bin/python docs/measure.py            # everything, seeds 0-199 (15 to 30 minutes)
     .venv/bin/python docs/measure.py june2020   # only the June 2020 figures
     .venv/bin/python docs/measure.py behaviour  # June 2020 and the behaviour-test comparisons
 
-Every figure is a mean over seeds 0-199 of `sim.run.simulate(config, seed)` (the same runs, stepped
-here by hand so the daily ceiling and troop level can be read), with a 95% interval of the mean
-(mean +- 1.96 standard errors; for a share of runs, the normal interval of a proportion).
-Differences between scenarios are differences of means over the same seeds, with a Welch 95%
-interval. The figures computed without simulation (day-0 values) are checked by tests/test_docs.py.
+Every figure is a mean over seeds 0-199 of `sim.model.simulate(config, seed)` (the same runs,
+stepped here by hand so the daily ceiling and troop level can be read), with a 95% interval of
+the mean (mean +- 1.96 standard errors; for a share of runs, the normal interval of a
+proportion). Differences between scenarios are differences of means over the same seeds, with a
+Welch 95% interval. The figures computed without simulation (day-0 values) are checked by
+tests/test_docs.py.
 """
 
 import math
@@ -20,14 +21,22 @@ from pathlib import Path
 from statistics import fmean, median, stdev
 
 from sim.agents import LETHAL
-from sim.ladder import Rung
+from sim.ladder import Move, Rung
 from sim.model import EscalationModel, EscalationScenario
 from sim.scenario import ScenarioConfig, apply_overrides, load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = range(200)
 Z95 = 1.96
-WINDOW = range(1, 21)  # days 1-20: within 10 days of the 11 June 2020 session (day 10)
+BAGHDAD = ("Green Zone / US Embassy", "Baghdad airport", "Camp Taji")
+
+
+def dialogue_window(config: ScenarioConfig) -> range:
+    """The days of a run within Iran's urgency window of a dialogue session (days 4-24 in June
+    2020: the session of 15 June is day 14, the window 10 days)."""
+    days = [(e.date - config.start_date).days for e in config.events if e.kind == "dialogue"]
+    width = config.iran.dialogue_window_days
+    return range(max(1, min(days) - width), max(days) + width + 1)
 
 
 def run(config: ScenarioConfig, seed: int) -> dict:
@@ -49,6 +58,11 @@ def run(config: ScenarioConfig, seed: int) -> dict:
     out["deadly_answered"] = sum(a.answered for a in militia if a.us_killed)
     out["other_answered"] = sum(a.answered for a in militia if not a.us_killed)
     out["reinforcements"] = sum(1 for a, b in pairwise(troops) if b > a + 1e-9)
+    out["truce_rejections"] = model.moves[Move.REJECT_TRUCE]
+    # a truce held broken ends before its term (end_truce moves truce_until to the day before)
+    out["truce_broken"] = model.truce_day is not None and model.truce_until < model.truce_day + (
+        config.iran.truce_days
+    )
     return out
 
 
@@ -115,6 +129,10 @@ def report_june(rs: list[dict]) -> None:
             for k in names
         ]
         print(f"{key}: " + "; ".join(parts))
+    baghdad = sum(r["n_attacks_by_site"][s] for r in rs for s in BAGHDAD)
+    print(
+        f"attacks on Baghdad sites (Green Zone, airport, Camp Taji): {100 * baghdad / total:.0f} %"
+    )
     print(
         f"lethal attempts a year: {mean_ci(col(rs, 'n_lethal_attempts'))} "
         f"({100 * sum(col(rs, 'n_lethal_attempts')) / total:.1f} % of attacks); of them deadly: "
@@ -149,6 +167,7 @@ def report_june(rs: list[dict]) -> None:
         "government_raids",
         "government_failed_raids",
         "truce_offers",
+        "truce_rejections",
         "truce_violations",
         "reinforcements",
     ):
@@ -203,10 +222,12 @@ def report_june(rs: list[dict]) -> None:
         "attacks by month (Jun 2020 - May 2021):",
         [round(sum(days[d] for d in range(a, b + 1)) / n, 2) for a, b in months],
     )
-    inside = sum(days[d] for d in WINDOW) / (n * len(WINDOW))
-    outside = sum(c for d, c in days.items() if d not in WINDOW) / (n * (365 - len(WINDOW)))
+    window = dialogue_window(ScenarioConfig())
+    inside = sum(days[d] for d in window) / (n * len(window))
+    outside = sum(c for d, c in days.items() if d not in window) / (n * (365 - len(window)))
     print(
-        f"attacks a day inside the dialogue window (days 1-20): {inside:.3f}; outside {outside:.3f}"
+        f"attacks a day inside the dialogue window (days {window.start}-{window.stop - 1}): "
+        f"{inside:.3f}; outside {outside:.3f}"
     )
     print(f"attacks on days 1-21 (2-22 June 2020): {sum(days[d] for d in range(1, 22)) / n:.2f}")
     salvos = [s for r in rs for s in r["rocket_salvos"]]
@@ -221,10 +242,21 @@ def report_june(rs: list[dict]) -> None:
     )
     troops_at = [fmean([r["troops_by_day"][d - 1] for r in rs]) for d in (30, 90, 155, 250, 365)]
     print("mean troops on days 30, 90, 155, 250, 365:", [round(t) for t in troops_at])
+    truces = [r for r in rs if r["truce_day"] is not None]
+    print(
+        f"truces agreed in {len(truces)} runs (days {sorted(r['truce_day'] for r in truces)}), "
+        f"broken by an attributed attack in {sum(r['truce_broken'] for r in truces)}, "
+        f"government demand in {sum(r['government_demanded_withdrawal'] for r in truces)} of them"
+    )
 
 
 def ied_share(rs: list[dict]) -> float:
     return sum(r["n_attacks_by_mode"].get("ied", 0) for r in rs) / max(1, sum(col(rs, "n_attacks")))
+
+
+def baghdad_share(rs: list[dict]) -> float:
+    hits = sum(r["n_attacks_by_site"].get(s, 0) for r in rs for s in BAGHDAD)
+    return hits / max(1, sum(col(rs, "n_attacks")))
 
 
 def summary(name: str, rs: list[dict], base: list[dict] | None) -> None:
@@ -232,13 +264,16 @@ def summary(name: str, rs: list[dict], base: list[dict] | None) -> None:
     line = (
         f"{name}: attacks {mean_ci(col(rs, 'n_attacks'))}; lethal attempts "
         f"{fmean(col(rs, 'n_lethal_attempts')):.2f}; ied share "
-        f"{ied_share(rs):.2f}; "
+        f"{ied_share(rs):.2f}; Baghdad share {baghdad_share(rs):.2f}; "
         f"P(red line) {share_ci(sum(r['redline_crossed'] for r in rs), n)}; "
         f"answers {fmean(col(rs, 'us_answers')):.2f}; Iranian strikes "
         f"{fmean(col(rs, 'iranian_direct_strikes')):.2f}; open war "
         f"{sum(r['open_war_day'] is not None for r in rs)}; gov fell "
         f"{sum(r['government_fell_day'] is not None for r in rs)}; truce "
-        f"{sum(r['truce_day'] is not None for r in rs)}; "
+        f"{sum(r['truce_day'] is not None for r in rs)} (offers "
+        f"{fmean(col(rs, 'truce_offers')):.2f}, rejections "
+        f"{fmean(col(rs, 'truce_rejections')):.2f}); "
+        f"demand {sum(r['government_demanded_withdrawal'] for r in rs)}; "
         f"{event_day(rs, 'drawdown_start_day')}; {event_day(rs, 'drawdown_day')}; "
         f"{event_day(rs, 'withdrawal_day')}; troops_final {fmean(col(rs, 'troops_final')):.0f}"
     )
@@ -275,11 +310,12 @@ SWITCHES = {
 SENSITIVITY = {
     "militia_rules.rationality": (0.5, 1.5),
     "militia_rules.mode_nest_scale": (0.25, 1.0),
-    "militia_rules.harass_odds": (0.011, 0.044),
+    "militia_rules.harass_odds": (0.014, 0.056),
     "militia_rules.enforcement_fear": (3.0, 12.0),
     "militia_rules.loss_weight": (5.0, 20.0),
     "us.attack_cost": (0.01, 0.04),
-    "us.election_weight": (0.0, 1.0),
+    "us.election_weight": (0.0, 0.5),
+    "us.truce_accept_share": (0.25, 0.75),
     "iran.dialogue_boost": (0.0, 1.4),
 }
 
@@ -341,9 +377,11 @@ def behaviour(base: list[dict]) -> None:
         print(f"never - always answers, {key}: {diff99(col(never, key), col(answers, key))}")
     prop = over(few, **{"us.policy": "proportionate"})
     dom = over(few, **{"us.policy": "escalation_dominance"})
+    same = sum(a == b for a, b in zip(prop, dom, strict=True))
     print(
         f"escalation_dominance - proportionate, n_attacks: "
-        f"{diff99(col(dom, 'n_attacks'), col(prop, 'n_attacks'))}"
+        f"{diff99(col(dom, 'n_attacks'), col(prop, 'n_attacks'))}; identical runs {same} of "
+        f"{len(few)}"
     )
     harsh = over(
         few,
@@ -388,9 +426,15 @@ def record_comparison() -> None:
     for name, first, last in windows:
         counts = [sum(first <= d <= last for d in r["attack_days"]) for r in rs]
         print(f"october2019 attacks {name}: {mean_ci(counts)}")
+    kadhimi = day(2020, 5, 7)
+    fell = [r["government_fell_day"] for r in rs if r["government_fell_day"] is not None]
+    later = sum(d >= kadhimi for d in fell)
     print(
         f"october2019 deadly attacks {mean_ci(col(rs, 'n_deadly_attacks'))}; runs with an "
-        f"Iranian strike {sum(r['iranian_direct_strikes'] > 0 for r in rs)}"
+        f"Iranian strike {sum(r['iranian_direct_strikes'] > 0 for r in rs)}; the caretaker "
+        f"government fell before 7 May 2020 (day {kadhimi}) in "
+        f"{sum(d < kadhimi for d in fell)} runs, the Kadhimi government after it in "
+        f"{later}; credibility at the end {mean_ci(col(rs, 'government_credibility_final'))}"
     )
     january = load_scenario(ROOT / "scenarios" / "january2020.toml")
     rs = runs(january)
@@ -402,23 +446,26 @@ def record_comparison() -> None:
     fell = [r["government_fell_day"] for r in rs if r["government_fell_day"] is not None]
     print(
         f"january2020: Iranian strike on day 1 in {day1} runs; attacks to 22 June 2020 "
-        f"{mean_ci(to_june)}; government fell in {len(fell)} runs, median day {median(fell):g}"
+        f"{mean_ci(to_june)}; government fell in {len(fell)} runs, median day {median(fell):g}; "
+        f"{event_day(rs, 'drawdown_start_day')}; {event_day(rs, 'drawdown_day')}"
     )
     quiet = {"militia_rules.harass_odds": 1e-9, "militia_rules.lethal_odds": 1e-9}
     for name, overrides in (
         ("no attacks", quiet),
+        ("no attacks, election_weight 0", {**quiet, "us.election_weight": 0.0}),
         ("election_weight 0", {"us.election_weight": 0.0}),
     ):
         rs = runs(apply_overrides(ScenarioConfig(), overrides))
         path = [round(fmean([r["troops_by_day"][d - 1] for r in rs])) for d in (30, 90, 155, 365)]
         print(
             f"{name}: troops on days 30, 90, 155, 365 {path}; lowest "
-            f"{mean_ci(col(rs, 'troops_min'))}"
+            f"{mean_ci(col(rs, 'troops_min'))}; {event_day(rs, 'drawdown_start_day')}"
         )
 
 
 def stale_plans(seeds: range = range(50)) -> None:
-    """Section 12: how often a group's cached plan differs from one computed afresh."""
+    """Section 7.4: how far a group's cached plan is from one computed afresh (plans are cached
+    with the government's enforcement rounded to 0.02)."""
     from sim.agents import LEVELS, MilitiaGroup
 
     decide = MilitiaGroup.decide
@@ -428,7 +475,8 @@ def stale_plans(seeds: range = range(50)) -> None:
         if group.capability > 0.0:
             cached = group.plans()
             for level in LEVELS:
-                gap = abs(group.plan(level).inclusive - cached[level].inclusive)
+                fresh, kept = group.plan(level).inclusive, cached[level].inclusive
+                gap = 0.0 if fresh == kept else abs(fresh - kept)  # both -inf: no target
                 counts["checks"] += 1
                 counts["stale > 0.2"] += gap > 0.2
                 counts["max gap x 1000"] = max(counts["max gap x 1000"], round(1000 * gap))
@@ -441,6 +489,51 @@ def stale_plans(seeds: range = range(50)) -> None:
     finally:
         MilitiaGroup.decide = decide
     print(f"stale plans over {len(seeds)} runs: {dict(counts)}")
+
+
+INERT = {
+    "iran.truce_value": (0.0, 2.0),
+    "iran.truce_days": (30, 180),
+    "us.truce_accept_share": (0.25, 0.75),
+    "iran.harassment_value": (0.4,),
+    "iran.direct_response_prob": (0.0, 1.0),
+    "iran.sanction": (0.0, 1.0),
+    "iran.sanction_days": (10, 180),
+    "militia_rules.capability_recovery_per_day": (0.001, 0.02),
+    "us.reinforce_pace": (500,),
+    "us.reinforce_threshold": (500,),
+    "us_types.*.yields": (0.5,),
+    "us_types.disproportionate.yields": (0.5,),
+    "government.credibility_recovery_per_day": (0.0, 0.01),
+    "sites.Harir.lat": (30.0,),
+}
+
+
+def inert(base: list[dict]) -> None:
+    """Section 12: does a field move anything at the defaults? Runs that differ from the June
+    2020 run of the same seed in any outcome, and the difference in attacks."""
+    june = ScenarioConfig()
+    for field, levels in INERT.items():
+        for level in levels:
+            rs = runs(apply_overrides(june, {field: level}))
+            differ = sum(
+                model_outcomes(a) != model_outcomes(b) for a, b in zip(rs, base, strict=True)
+            )
+            print(
+                f"{field} = {level}: runs that differ {differ} of {len(rs)}; attacks "
+                f"{diff_ci(col(rs, 'n_attacks'), col(base, 'n_attacks'))}; truces "
+                f"{sum(r['truce_day'] is not None for r in rs)}"
+            )
+
+
+def model_outcomes(r: dict) -> dict:
+    """The outcomes of `EscalationModel.outcomes()` in a measured run (without the extras)."""
+    return {k: v for k, v in r.items() if k in OUTCOME_KEYS}
+
+
+OUTCOME_KEYS = set(
+    EscalationModel(EscalationScenario(rng=0, config=ScenarioConfig()), record=False).outcomes()
+)
 
 
 def main(what: str = "all") -> None:
@@ -467,6 +560,8 @@ def main(what: str = "all") -> None:
     print("\n== Mechanism switches, one at a time on June 2020")
     for name, overrides in SWITCHES.items():
         summary(name, runs(apply_overrides(june, overrides)), base)
+    print("\n== Fields that may move nothing at the defaults")
+    inert(base)
     print("\n== One at a time")
     for field, levels in SENSITIVITY.items():
         for level in levels:
@@ -475,7 +570,9 @@ def main(what: str = "all") -> None:
                 f"{field} = {level}: attacks {mean_ci(col(rs, 'n_attacks'))}; lethal attempts "
                 f"{fmean(col(rs, 'n_lethal_attempts')):.2f}; P(red line) "
                 f"{share_ci(sum(r['redline_crossed'] for r in rs), len(rs))}; troops_final "
-                f"{fmean(col(rs, 'troops_final')):.0f}"
+                f"{fmean(col(rs, 'troops_final')):.0f}; troops_min "
+                f"{fmean(col(rs, 'troops_min')):.0f}; truces "
+                f"{sum(r['truce_day'] is not None for r in rs)}"
             )
 
 

@@ -8,7 +8,9 @@ compute cheaply (day-0 values, the replayed prior, one seeded run, the June 2020
 200 seeds) is recomputed here, so a change of code or defaults that moves a quoted figure fails.
 """
 
+import importlib
 import importlib.util
+import inspect
 import math
 import re
 import tomllib
@@ -493,10 +495,38 @@ def test_quoted_day0_iran_figures_are_the_codes(doc, day0, monkeypatch: pytest.M
     strike = softmax(utilities, rationality)[1]
     assert f"expected cost {cost:.3f}, so Iran strikes with probability {strike:.3f}" in text
     calls.clear()
-    iran.urgency = iran.params.dialogue_boost
-    iran.offers_truce()
-    (utilities, rationality), *_ = calls
-    assert f"offers with probability {softmax(utilities, rationality)[1]:.3f}" in text
+    assert not iran.offers_truce() and not calls  # no offer before the US is seen leaving
+    for site in day0.site_troops:
+        day0.site_troops[site] *= 0.75
+    chances = []
+    for urgency in (0.0, iran.params.dialogue_boost):
+        iran.urgency = urgency
+        iran.offers_truce()
+        (utilities, rationality), *_ = calls
+        calls.clear()
+        chances.append(softmax(utilities, rationality)[1])
+    quoted = (
+        f"With a quarter of the troops gone ({day0.troops:,.0f}, about the level the US reaches "
+        f"in 2020 at the defaults) Iran offers with probability {chances[0]:.3f} at a review "
+        f"outside a dialogue window and {chances[1]:.3f} inside one"
+    )
+    assert quoted in text
+
+
+def test_quoted_dialogue_window_is_the_calendars(doc: str, day0: EscalationModel):
+    text = flat(section(doc, "7.3"))
+    config = day0.scenario.config
+    [session] = [e for e in config.events if e.kind == "dialogue"]
+    day = day0.day_of(session.date)
+    width = config.iran.dialogue_window_days
+    assert f"The {session.date.day} June 2020 session (day {day}) puts days {day - width}-" in text
+    assert f"{day + width} in a window" in text
+    interval = config.iran.review_interval_days
+    reviews = [t for t in range(1, day + width + 1) if (t - 1) % interval == 0]
+    inside = [t for t in reviews if abs(t - day) <= width]
+    outside = [t for t in reviews if abs(t - day) > width]
+    assert f"the reviews of days {', '.join(map(str, inside[:-1]))} and {inside[-1]}" in text
+    assert f"the first one (day {outside[0]}) without" in text and outside == [1]
 
 
 def test_quoted_us_figures_are_the_codes(doc: str, day0: EscalationModel):
@@ -510,6 +540,12 @@ def test_quoted_us_figures_are_the_codes(doc: str, day0: EscalationModel):
     levels.append(us.preferred_troops())
     quoted = " / ".join(f"{n:,.0f}" for n in levels)
     assert f"N* = {quoted}" in text
+    half = us.params.mission_half_size
+    assert f"k reaches (N_0 + N_h)/N_h = {(day0.initial_troops + half) / half:g} times k_0" in text
+    accept = us.params.truce_accept_share * day0.initial_troops
+    assert f"N* falls below {accept:,.0f} only when k exceeds " in text
+    assert f"{1000.0 * us.mission_value / (accept + half):.2f}" in text
+    assert levels[2] < accept < levels[1]  # a demand on election day is what makes a truce
     attack = Attack(1, "Kata'ib Hezbollah", "rocket", "claimed", "Camp Taji", HARASS, 3, 0, 0,
                     Rung.HARASSING_FIRE, violation=True)  # fmt: skip
 
@@ -522,6 +558,19 @@ def test_quoted_us_figures_are_the_codes(doc: str, day0: EscalationModel):
     boosted = 1.0 / (1.0 + math.exp(-(logit(rate) + us.params.audience_cost)))
     assert threshold(answered) == pytest.approx(boosted, abs=1e-9)
     assert f"answers it with probability {boosted:.3f} instead of {rate:g}" in text
+
+
+def test_quoted_raid_and_rounding_figures_are_the_codes(doc: str, day0: EscalationModel):
+    government = day0.government
+    chances = {g.name: government.raid_success_prob(g) for g in day0.militias}
+    text = flat(section(doc, "7.6"))
+    usual = day0.militias[0]  # the most capable group, the usual target of raids
+    assert f"S is {chances[usual.name]:.2f} against {usual.name} (c = {usual.capability:g})" in text
+    weakest = min(day0.militias, key=lambda g: g.capability)
+    assert f"at most {max(chances.values()):.2f} (against {weakest.name}" in text
+    rules = day0.rules
+    text = flat(section(doc, "7.4"))
+    assert f"`militia_rules.enforcement_fear` x 0.02 = {rules.enforcement_fear * 0.02:.2f}" in text
 
 
 def test_quoted_single_run_is_the_codes(doc: str):
@@ -558,6 +607,59 @@ def test_headline_june2020_figures_are_current(doc: str):
     assert f"lethal attempts a year: {measure.mean_ci(lethal)}" in text
     troops = measure.col(runs, "troops_min")
     assert f"lowest troop level: {measure.mean_ci(troops)}" in text
+    assert f"(the three Baghdad sites {100 * measure.baghdad_share(runs):.0f} %)" in text
+    truces = sum(r["truce_day"] is not None for r in runs)
+    assert f"a truce was agreed in {truces} runs" in text
+    fell = sum(r["government_fell_day"] is not None for r in runs)
+    assert f"fell in {fell} runs" in text
+
+
+# --- what the doc cites exists --------------------------------------------------------------------
+
+SIM_MODULES = ("sim.agents", "sim.model", "sim.scenario", "sim.beliefs", "sim.ladder")
+
+
+def test_every_test_the_doc_names_exists(doc: str):
+    defined = set()
+    for path in (ROOT / "tests").glob("test_*.py"):
+        defined.add(path.stem)
+        defined |= set(re.findall(r"^def (test_\w+)", path.read_text(), flags=re.MULTILINE))
+    named = set(re.findall(r"\b(test_\w+)", doc))
+    assert not named - defined, f"tests the doc names that do not exist: {sorted(named - defined)}"
+
+
+def test_every_file_the_doc_names_exists(doc: str):
+    paths = set(re.findall(r"`([\w./-]+/[\w./-]*)(?:::\w+)?`", doc))
+    missing = sorted(p for p in paths if not p.startswith("../") and not (ROOT / p).exists())
+    for name in set(re.findall(r"`(\w+\.py)(?:::\w+)?`", doc)):  # modules named bare
+        if not any((ROOT / folder / name).exists() for folder in ("sim", "tests", "docs")):
+            missing.append(name)
+    assert not missing, f"files the doc names that do not exist: {missing}"
+
+
+def test_every_code_name_the_doc_cites_exists(doc: str):
+    missing = []
+    for dotted in set(re.findall(r"`(sim(?:\.\w+)+)(?:\([^`]*\))?`", doc)):
+        module, _, name = dotted.rpartition(".")
+        try:
+            found = hasattr(importlib.import_module(module), name)
+        except ImportError:
+            found = False
+        if not found:
+            missing.append(dotted)
+    classes = {}
+    for module in SIM_MODULES:
+        classes.update(vars(importlib.import_module(module)))
+    for owner, attribute in set(re.findall(r"`([A-Z]\w+)\.(\w+)(?:\([^`]*\))?`", doc)):
+        cls = classes.get(owner)
+        source = inspect.getsource(cls) if isinstance(cls, type) else ""
+        if not (
+            hasattr(cls, attribute)
+            or attribute in getattr(cls, "__annotations__", {})
+            or re.search(rf"self\.{attribute}\s*[:=]", source)
+        ):
+            missing.append(f"{owner}.{attribute}")
+    assert not missing, f"code names the doc cites that do not exist: {sorted(missing)}"
 
 
 # --- references -----------------------------------------------------------------------------------
