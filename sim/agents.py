@@ -663,7 +663,8 @@ class IraqiGovernment(mesa.Agent):
             return
         if self.credibility < params.collapse_threshold:
             self.fallen = True
-            model.government_fell_day = model.day
+            if model.government_fell_day is None:  # the first fall is the outcome
+                model.government_fell_day = model.day
             model.note("Government", "loses its hold: the government falls")
             return
         if (model.day - 1) % params.review_interval_days == 0:

@@ -400,7 +400,7 @@ class EscalationModel(mesa.Model):
         kill_prob = aim * mode.us_kill_prob * (1.0 - (self.defence(site) if site else 0.0))
         attack = self.resolve(group.name, mode_name, claim, target, level, munitions, kill_prob,
                               mode.iraqi_casualty_prob)  # fmt: skip
-        attack.violation = self.us.threat_live()
+        attack.violation = self.us.threat_binding()
         group.attacks += 1
         group.rung = attack.rung
         self.record_move(group.name, ATTACK_MOVES.get(mode_name, Move.ROCKET_ATTACK),

@@ -310,7 +310,7 @@ def _us_types() -> tuple[USType, ...]:
     )  # fmt: skip
 
 
-#: Iran's prior over the US types on 1 June 2020, replayed from the record (docs/model.md 7.2).
+#: Iran's prior over the US types on 1 June 2020: the record replayed (docs/model.md 7.2).
 JUNE2020_PRIOR = {
     "never": 0.0002,
     "proportionate": 0.1711,
@@ -343,7 +343,7 @@ class ScenarioConfig(Strict):
     name: str = "June 2020"
     description: str = (
         "State on 1 June 2020: about 5,200 US troops at six sites, Kadhimi in office since 7 May, "
-        "strategic dialogue on 11 June."
+        "a strategic dialogue announced for mid-June."
     )
     start_date: date = date(2020, 6, 1)
     record_until: date | None = None
