@@ -226,47 +226,47 @@ class MilitiaGroup(Observer):
         self.attacks = 0
         self.sanctioned_until = -1
         self._plans: dict[Rung, LevelPlan] = {}
-        self._plan_key: tuple[int, int, int, bool] = (-1, -1, -1, False)
+        self._plan_key: tuple[tuple[int, int, bool], int] = ((-1, -1, False), -1)
 
     # --- the daily decision ------------------------------------------------------------------
 
     def decide(self) -> Attack | None:
-        """Today's attack, if any: the level (or none), then mode and claim, then the target."""
+        """Today's attack, if any: the level (or none), then mode and claim, then the target.
+
+        The odds of each level are its base odds times capability times exp(rationality x (the
+        level's inclusive value + today's pull)); the pull is the dialogue urgency (through
+        loyalty) plus the outbidding deficit, and a lethal attack's pull is `lethal_pressure`
+        times larger.
+        """
         model = self.model
         if self.capability <= 0.0:
             return None
         plans = self.plans()
         rules = model.rules
         rationality = rules.rationality
-        top = self.daily_terms()
+        pull = rules.pressure_value * self.loyalty * model.iran.urgency + self.outbid_deficit()
         log_capability = math.log(self.capability)
-        odds = [
-            math.exp(self.base_log_odds[level] + log_capability
-                     + rationality * (plans[level].inclusive + top[level]))
-            for level in LEVELS
-        ]  # fmt: skip
-        u = model.uniform() * (1.0 + odds[0] + odds[1])
-        if u >= odds[0] + odds[1]:
+        harass, lethal = plans[HARASS], plans[LETHAL]
+        odds_harass = math.exp(
+            self.base_log_odds[HARASS] + log_capability + rationality * (harass.inclusive + pull)
+        )
+        odds_lethal = math.exp(
+            self.base_log_odds[LETHAL]
+            + log_capability
+            + rationality * (lethal.inclusive + rules.lethal_pressure * pull)
+        )
+        u = model.uniform() * (1.0 + odds_harass + odds_lethal)
+        if u >= odds_harass + odds_lethal:
             return None
-        level = HARASS if u < odds[0] else LETHAL
-        plan = plans[level]
+        level, plan = (HARASS, harass) if u < odds_harass else (LETHAL, lethal)
         mode, claim = plan.options[pick(model.uniform(), plan.weights)]
         return model.launch_attack(self, level, mode, claim)
 
-    def daily_terms(self) -> dict[Rung, float]:
-        """Utility terms that change from day to day, added at the level stage: the dialogue
-        urgency (through loyalty) and the outbidding deficit."""
-        model = self.model
-        rules = model.rules
-        pull = rules.pressure_value * self.loyalty * model.iran.urgency + self.outbid_deficit()
-        return {HARASS: pull, LETHAL: rules.lethal_pressure * pull}
-
     def plans(self) -> dict[Rung, LevelPlan]:
-        """The cached lower stages, rebuilt when the model's state, the belief, a US threat or
-        (in steps of 0.02) the government's enforcement changed."""
-        model = self.model
-        enforcement = round(50.0 * model.government.effective_enforcement)
-        key = (model.state_version, self.belief.version, enforcement, model.us.threat_binding())
+        """The cached lower stages, rebuilt when the model's state (`EscalationModel.plan_key`:
+        its version, a binding US threat, the government's enforcement in steps of 0.02) or the
+        group's belief changed."""
+        key = (self.model.plan_key, self.belief.version)
         if key != self._plan_key:
             self._plans = {level: self.plan(level) for level in LEVELS}
             self._plan_key = key
@@ -291,25 +291,24 @@ class MilitiaGroup(Observer):
         if level > model.iran.ceiling:
             ceiling = rules.ceiling_violation_cost * self.loyalty * (1.0 - self.autonomy)
         scale = 1.0 / rules.rationality if model.flat_menu else rules.mode_nest_scale
-        plan = LevelPlan(inclusive=-math.inf)
-        utilities = []
+        answer_cost, loss = self.belief.answer_cost, rules.loss_weight
+        options: list[tuple[str, str]] = []
+        utilities: list[float] = []
         for mode_name, claims in model.claim_terms[level]:
-            targets = model.target_table(mode_name)
             log_arms = self.log_arms[mode_name]
+            targets = model.target_table(mode_name)
             if log_arms is None or targets.reach is None:
                 continue
-            severity = self.belief.answer_cost(targets.lethality[level], threatened)[0]
-            identified = rules.loss_weight * severity + arrests
+            identified = loss * answer_cost(targets.lethality[level], threatened)[0] + arrests
             common = scale * log_arms + targets.reach - targets.iraqi_cost[level] - ceiling
             for option, gain, seen in claims:
-                plan.options.append(option)
+                options.append(option)
                 utilities.append(common + gain - seen * identified)
-        if utilities:
-            top = max(utilities)
-            plan.weights = [math.exp((u - top) / scale) for u in utilities]
-            plan.inclusive = top + scale * math.log(sum(plan.weights))
-            plan.utilities = utilities
-        return plan
+        if not utilities:
+            return LevelPlan(-math.inf)
+        top = max(utilities)
+        weights = [math.exp((u - top) / scale) for u in utilities]
+        return LevelPlan(top + scale * math.log(sum(weights)), options, weights, utilities)
 
     def outbid_deficit(self) -> float:
         """How far the group's standing trails its rivals' mean (outbidding, Bloom 2004)."""

@@ -159,6 +159,13 @@ class EscalationModel(mesa.Model):
         self._next_uniform += 1
         return self._uniforms[self._next_uniform - 1]
 
+    @property
+    def plan_key(self) -> tuple[int, int, bool]:
+        """What the militias' cached plans depend on besides their beliefs: the state's version,
+        the government's enforcement in steps of 0.02, and whether a US threat binds."""
+        enforcement = round(50.0 * self.government.effective_enforcement)
+        return self.state_version, enforcement, self.us.threat_binding()
+
     def touch(self) -> None:
         """Note that something the militias' attack choice depends on has changed."""
         self.state_version += 1
