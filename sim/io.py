@@ -1,4 +1,5 @@
-"""File output that is never half-written: write to a temporary file, then rename."""
+"""File output that is never half-written: write to a temporary file, flush it to disk, then
+rename it; an error names the file it was writing (a full disk, say)."""
 
 import json
 import os
@@ -9,17 +10,41 @@ from typing import Any
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary path beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; use the usual mode
+    """Call ``write`` on a temporary path beside ``path``, then move it into place.
+
+    The file is flushed to disk before the rename, so a power loss leaves the old file or the
+    new one, whole. An `OSError` names ``path`` and the problem.
+    """
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise naming(error, path) from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; use the usual mode
         write(Path(tmp))
+        _flush_to_disk(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise naming(error, path) from None
         raise
+
+
+def _flush_to_disk(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def naming(error: OSError, path: Path) -> OSError:
+    """``error`` as a plain `OSError` naming ``path``, with the system's words for its errno."""
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return OSError(error.errno, reason, str(path))
 
 
 def _umask() -> int:
