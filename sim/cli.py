@@ -285,18 +285,18 @@ def sweep(
     try:
         counts = sweep_experiment(loaded, folder, options)
     except KeyboardInterrupt as interrupt:
-        say_error(f"{stopped(interrupt)}; finished runs are kept in {folder}; {finish}")
+        say_error(f"{stopped(interrupt)}; {kept(folder)}; {finish}")
         raise typer.Exit(code=exit_code(interrupt)) from None
     except WorkersKeepDying as error:
-        say_error(f"{error}; finished runs are kept in {folder}; {finish}")
+        say_error(f"{error}; {kept(folder)}; {finish}")
         raise typer.Exit(code=1) from None
     except OSError as error:
         if error.errno not in DISK_FULL:
             raise
-        say_error(f"{os_problem(error).split(';')[0]}; finished runs are kept; free some space "
-                  f"and {finish}")  # fmt: skip
+        say_error(f"{os_problem(error).split(';')[0]}; {kept(folder)}; free some space and "
+                  f"{finish}")  # fmt: skip
         raise typer.Exit(code=1) from None
-    report_faults(counts)
+    report_faults(counts, folder)
     done, ok, failed = counts["done"], counts["ok"], counts["error"]
     say(f"wrote {folder}: {done:,} runs, {ok:,} ok, {failed:,} failed")
     if failed:
@@ -304,11 +304,18 @@ def sweep(
         raise typer.Exit(code=3)
 
 
-def report_faults(counts: dict[str, int]) -> None:
+def kept(folder: Path) -> str:
+    """How many finished runs a stopped sweep kept, in words."""
+    from sim.sweep_folder import counts
+
+    return f"{counts(folder, 0)['done']:,} finished runs are kept in {folder}"
+
+
+def report_faults(counts: dict[str, int], folder: Path) -> None:
     """Say on stderr what went wrong and was repaired during a sweep."""
     if counts["set_aside"]:
-        say_note(f"{counts['set_aside']} damaged part file(s) moved to damaged/; their runs ran "
-                 "again")  # fmt: skip
+        say_note(f"{counts['set_aside']} part file(s) of damaged chunks moved to "
+                 f"{folder / 'damaged'}; their runs ran again")  # fmt: skip
     if counts["worker_deaths"]:
         given_up = counts["chunks_given_up"]
         say_note(

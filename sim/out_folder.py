@@ -116,10 +116,17 @@ def folder_lock(out: Path) -> Iterator[None]:
                 out.rmdir()
 
 
-def acquire(path: Path) -> int:
-    """Lock ``path`` (created if need be) and write this process's id into it; the open file."""
+def check_unlocked(out: Path) -> None:
+    """Raise `OutputError` naming the holder when another process holds ``OUT/.lock``."""
+    with suppress(FileNotFoundError, NotADirectoryError):
+        os.close(acquire(out / LOCK, create=False))
+
+
+def acquire(path: Path, create: bool = True) -> int:
+    """Lock ``path`` (created if need be, and ``create``) and write this process's id into it;
+    the open file."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
@@ -136,8 +143,9 @@ def acquire(path: Path) -> int:
         if path.exists() and os.fstat(fd).st_ino == path.stat().st_ino:
             break  # the file locked is still the lock file (no one removed it meanwhile)
         os.close(fd)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+    if create:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
     return fd
 
 

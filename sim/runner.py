@@ -43,7 +43,13 @@ from sim.experiment import (
     load_experiment,
 )
 from sim.model import simulate
-from sim.out_folder import check_empty, check_output_path, folder_lock, is_sweep_folder
+from sim.out_folder import (
+    check_empty,
+    check_output_path,
+    check_unlocked,
+    folder_lock,
+    is_sweep_folder,
+)
 from sim.pool import Faults, WorkerPool, run_tasks, worker_pool
 from sim.provenance import source_hash, sweep_inputs_hash
 from sim.scenario import ScenarioConfig, apply_overrides, field_exists
@@ -445,6 +451,7 @@ def execute_sweep(
     """
     out = Path(out)
     schema = table_schema(plan, source)
+    check_unlocked(out)
     check_folder(out, plan, options)
     faults = Faults()
     with worker_pool(options.workers, options.dask, options.executor) as pool, folder_lock(out):
@@ -657,18 +664,21 @@ def estimate(
 
 
 def format_status(status: dict[str, Any], out: Path) -> str:
-    """`sweep_status` as a few lines of text."""
+    """`sweep_status` as a few lines of text (user-given names and errors escaped)."""
     share = status["done"] / status["total"] if status["total"] else 1.0
     lines = [
-        f"{status['name']}: {status['done']:,} of {status['total']:,} runs done ({share:.0%}), "
-        f"{status['ok']:,} ok, {status['error']:,} failed"
+        f"{printable(status['name'])}: {status['done']:,} of {status['total']:,} runs done "
+        f"({share:.0%}), {status['ok']:,} ok, {status['error']:,} failed"
     ]
-    lines += [f"  run {f['run_id']} failed: {f['error']}" for f in status["failed"]]
+    lines += [f"  run {f['run_id']} failed: {printable(f['error'])}" for f in status["failed"]]
     if status["error"] > len(status["failed"]):
         lines.append(f"  ... and {status['error'] - len(status['failed'])} more")
-    if status["done"] < status["total"] and status["experiment_file"]:
+    lines += [f"  damaged part file, not counted: {path}" for path in status["damaged"]]
+    unfinished = status["done"] < status["total"] or status["damaged"]
+    if unfinished and status["experiment_file"]:
         lines.append(
             f"finish with: escalation sweep {status['experiment_file']} --out {out} --resume"
+            + (" (sets the damaged parts aside and reruns their runs)" if status["damaged"] else "")
         )
     return "\n".join(lines)
 
