@@ -76,9 +76,11 @@ class Commands(TyperGroup):
 def usage_problem(error: click_errors.UsageError) -> str:
     """A usage error as one line: the option and the problem, or the command and the problem."""
     param = getattr(error, "param", None)
-    if isinstance(error, typer.BadParameter) and param is not None and param.opts:
-        if not isinstance(error, click_errors.MissingParameter):
-            return f"{max(param.opts, key=len)}: {' '.join(error.message.split())}"
+    bad_value = isinstance(error, typer.BadParameter) and not isinstance(
+        error, click_errors.MissingParameter
+    )
+    if bad_value and param is not None and param.opts:
+        return f"{max(param.opts, key=len)}: {' '.join(error.message.split())}"
     command = error.ctx.command_path if error.ctx else "escalation"
     message = " ".join(error.format_message().split())
     return f"{command}: {message} (see {command} --help)"
@@ -308,7 +310,7 @@ def kept(folder: Path) -> str:
     """How many finished runs a stopped sweep kept, in words."""
     from sim.sweep_folder import counts
 
-    return f"{counts(folder, 0)['done']:,} finished runs are kept in {folder}"
+    return f"the {counts(folder, 0)['done']:,} finished run(s) are kept in {folder}"
 
 
 def report_faults(counts: dict[str, int], folder: Path) -> None:

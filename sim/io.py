@@ -28,9 +28,19 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise naming(error, path) from None
+        if (cause := os_error(error)) is not None:
+            raise naming(cause, path) from None
         raise
+
+
+def os_error(error: BaseException) -> OSError | None:
+    """``error`` if it is an `OSError`, or the one that led to it: a writer that trips over its
+    own clean-up after a full disk (matplotlib's PDF backend does) hides the real problem."""
+    while isinstance(error, Exception):
+        if isinstance(error, OSError) and error.errno is not None:
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _flush_to_disk(path: Path) -> None:
@@ -51,6 +61,11 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
