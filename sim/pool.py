@@ -252,64 +252,87 @@ def run_tasks[T, R](
     ``faults`` counts what happened. Raises `WorkersKeepDying` when workers die
     ``2 * MAX_ATTEMPTS`` times in a row with no task finishing.
     """
-    faults = faults if faults is not None else Faults()
-    queue = iter(enumerate(tasks))
-    pending: dict[Future, tuple[int, T]] = {}
-    suspects: deque[tuple[int, T]] = deque()  # tasks in flight when a worker died
-    attempts: Counter[int] = Counter()
-    deaths_in_a_row = 0
+    return iter(Batch(fn, tasks, pool, give_up, faults if faults is not None else Faults()))
 
-    def submit(item: tuple[int, T]) -> None:
+
+@dataclass
+class Batch[T, R]:
+    """Tasks running on a pool: those in flight, and those to run alone after a worker died."""
+
+    fn: Callable[[T], R]
+    tasks: Iterator[T]
+    pool: WorkerPool
+    give_up: Callable[[T, str], R]
+    faults: Faults
+    pending: dict[Future, tuple[int, T]] = field(default_factory=dict)
+    suspects: deque[tuple[int, T]] = field(default_factory=deque)
+    attempts: Counter[int] = field(default_factory=Counter)
+    deaths_in_a_row: int = 0
+
+    def __iter__(self) -> Iterator[tuple[int, R]]:
+        queue = iter(enumerate(self.tasks))
+        while self.fill(queue):
+            finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            lost: list[tuple[int, T]] = []
+            for future in sorted(finished, key=lambda f: self.pending[f][0]):
+                yield from self.collect(future, lost)
+            if lost:
+                yield from self.recover(lost)
+
+    def fill(self, queue: Iterator[tuple[int, T]]) -> bool:
+        """Submit tasks: a few per worker, or a suspect alone; whether any is in flight."""
+        if not self.suspects:
+            while len(self.pending) < 2 * self.pool.parallelism:
+                if (item := next(queue, None)) is None:
+                    break
+                self.submit(item)
+        elif not self.pending:
+            self.submit(self.suspects.popleft())
+        return bool(self.pending)
+
+    def submit(self, item: tuple[int, T]) -> None:
         try:
-            future = pool.executor.submit(fn, item[1])
+            future = self.pool.executor.submit(self.fn, item[1])
         except BrokenExecutor as error:  # the pool broke since the last task finished
             future = Future()
             future.set_exception(error)
-        pending[future] = item
+        self.pending[future] = item
 
-    while True:
-        if not suspects:
-            while len(pending) < 2 * pool.parallelism and (item := next(queue, None)) is not None:
-                submit(item)
-        elif not pending:
-            submit(suspects.popleft())
-        if not pending:
-            return
-        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-        lost = []
-        for future in sorted(finished, key=lambda f: pending[f][0]):
-            index, task = pending.pop(future)
-            error = future.exception()
-            if isinstance(error, BrokenExecutor) and pool.rebuild is not None:
-                lost.append((index, task))
-            elif type(error).__name__ == "KilledWorker":  # Dask gave up on it
-                faults.given_up.append(index)
-                yield index, give_up(task, "it killed the Dask workers that ran it")
-            else:
-                deaths_in_a_row = 0
-                yield index, future.result()
-        if not lost:
-            continue
-        in_flight = len(lost) + len(pending)
-        pool.rebuild()
-        for future, (index, task) in sorted(pending.items(), key=lambda item: item[1][0]):
+    def collect(self, future: Future, lost: list[tuple[int, T]]) -> Iterator[tuple[int, R]]:
+        """A finished future's result, or its task added to ``lost`` if its worker died."""
+        index, task = self.pending.pop(future)
+        error = future.exception()
+        if isinstance(error, BrokenExecutor) and self.pool.rebuild is not None:
+            lost.append((index, task))
+        elif type(error).__name__ == "KilledWorker":  # Dask gave up on it
+            self.faults.given_up.append(index)
+            yield index, self.give_up(task, "it killed the Dask workers that ran it")
+        else:
+            self.deaths_in_a_row = 0
+            yield index, future.result()
+
+    def recover(self, lost: list[tuple[int, T]]) -> Iterator[tuple[int, R]]:
+        """Rebuild the pool after a worker died; the tasks it lost run again, alone."""
+        alone = len(lost) + len(self.pending) == 1
+        self.pool.rebuild()  # every task of the old pool has now finished or failed
+        for future in sorted(self.pending, key=lambda f: self.pending[f][0]):
             if future.cancelled() or future.exception() is not None:
-                lost.append((index, task))
+                lost.append(self.pending.pop(future))
             else:  # it finished before the worker died
-                deaths_in_a_row = 0
-                yield index, future.result()
-        pending.clear()
-        faults.deaths += 1
-        deaths_in_a_row += 1
-        if deaths_in_a_row >= 2 * MAX_ATTEMPTS:
+                yield from self.collect(future, lost)
+        self.faults.deaths += 1
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row >= 2 * MAX_ATTEMPTS:
             raise WorkersKeepDying(
-                f"worker processes died {deaths_in_a_row} times in a row with no task finishing"
+                f"worker processes died {self.deaths_in_a_row} times in a row with no task "
+                "finishing"
             )
         for index, task in sorted(lost, key=lambda item: item[0]):
-            attempts[index] += 1
-            if in_flight == 1 and attempts[index] >= MAX_ATTEMPTS:
-                faults.given_up.append(index)
-                yield index, give_up(task, f"its worker process died {attempts[index]} times")
+            self.attempts[index] += 1
+            if alone and self.attempts[index] >= MAX_ATTEMPTS:
+                self.faults.given_up.append(index)
+                reason = f"its worker process died {self.attempts[index]} times"
+                yield index, self.give_up(task, reason)
             else:
-                faults.rerun += 1
-                suspects.append((index, task))
+                self.faults.rerun += 1
+                self.suspects.append((index, task))

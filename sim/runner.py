@@ -630,17 +630,20 @@ def estimate(
     experiment = as_experiment(experiment)
     spec = experiment.spec
     points, replicates = design_size(spec), spec.replicates
-    picks = [int(i) for i in np.linspace(0, points * replicates - 1, timed_runs).astype(int)]
-    picks = list(dict.fromkeys(picks))
-    chosen = design_sample(experiment, [run_id // replicates for run_id in picks])
-    timed = SweepPlan(experiment.config, chosen, [{} for _ in chosen], 1, spec.seed,
-                      spec.common_random_numbers, spec.outcomes, spec.series)  # fmt: skip
+    picks = sorted({int(i) for i in np.linspace(0, points * replicates - 1, timed_runs)})
+    sampled = design_sample(experiment, [run_id // replicates for run_id in picks])
+    timed = SweepPlan(
+        config=experiment.config,
+        points=sampled,
+        extra=[{} for _ in sampled],
+        replicates=1,
+        seed=spec.seed,
+        crn=spec.common_random_numbers,
+        outcomes=spec.outcomes,
+        series=spec.series,
+    )
     schema = table_schema(timed, str(experiment.path))
-    specs = tuple(
-        RunSpec(run_id, run_id // replicates, run_id % replicates,
-                run_seed(spec.seed, run_id // replicates, run_id % replicates, timed.crn), point)
-        for run_id, point in zip(picks, chosen, strict=True)
-    )  # fmt: skip
+    specs = tuple(sampled_run(timed, run_id, replicates, i) for i, run_id in enumerate(picks))
     start = time.perf_counter()
     run_chunk(Task(experiment.config, specs, schema.outcome_columns, schema.series_columns))
     per_run = (time.perf_counter() - start) / len(specs)
@@ -661,6 +664,14 @@ def estimate(
         "estimated_seconds": per_run * runs / workers,
         "workers": workers,
     }
+
+
+def sampled_run(timed: SweepPlan, run_id: int, replicates: int, index: int) -> RunSpec:
+    """Run ``run_id`` of a sweep of ``replicates`` per point, whose point is ``timed``'s point
+    ``index``."""
+    point, replicate = divmod(run_id, replicates)
+    seed = run_seed(timed.seed, point, replicate, timed.crn)
+    return RunSpec(run_id, point, replicate, seed, timed.points[index])
 
 
 def format_status(status: dict[str, Any], out: Path) -> str:
