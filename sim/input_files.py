@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sim.errors import InputError
+from sim.errors import InputError, ScenarioError
 
 #: Largest input file read: scenario, experiment and calibration files are a few kilobytes, the
 #: event record some hundred.
@@ -68,7 +68,7 @@ def file_type(mode: int) -> str:
 
 
 def read_toml(
-    path: Path, error: type[InputError], kind: str | None = None
+    path: Path, error: type[InputError] = ScenarioError, kind: str | None = None
 ) -> tuple[dict[str, Any], bytes]:
     """A TOML file's mapping and bytes, expected to be a ``kind`` file (scenario, experiment,
     calibration); a missing, unreadable, malformed or other kind of file raises ``error``."""
