@@ -19,7 +19,7 @@ from sim.ladder import Move, Rung
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
-    from sim.scenario import MilitiaParams
+    from sim.scenario import CalendarEvent, MilitiaParams
 
 HARASS, LETHAL = Rung.HARASSING_FIRE, Rung.US_CASUALTIES  # the two levels an attack aims at
 LEVELS = (HARASS, LETHAL)
@@ -116,7 +116,6 @@ class Iran(Observer):
     def step(self) -> None:
         """Dialogue urgency, a direct answer if Iranians were struck, the weekly review."""
         model = self.model
-        self.rung = Rung.TALKS
         salient = model.dialogue_is_salient(self.params.dialogue_window_days)
         self.urgency = self.params.dialogue_boost if salient else 0.0
         if self.red_line_crossed:
@@ -144,7 +143,7 @@ class Iran(Observer):
         return logit_choice(u, [0.0, params.response_value - cost], params.rationality) == 1
 
     def review(self) -> None:
-        """Weekly: end sanctions that ran out, set the ceiling, perhaps offer a truce."""
+        """Weekly: set the proxies' ceiling (no attacks during a truce), perhaps offer a truce."""
         model = self.model
         if model.truce_active():
             ceiling = Rung.TALKS
@@ -176,18 +175,22 @@ class Iran(Observer):
         mode_name = model.reference_mode()
         seen = model.attribution(model.modes[mode_name], "unclaimed")
         kill = model.target_table(mode_name).lethality[level]
-        severity, iranians = self.belief.answer_cost(kill, model.us.threat_live())
+        severity, iranians = self.belief.answer_cost(kill, model.us.threat_binding())
         return seen * (self.params.proxy_loss_cost * severity + self.params.strike_cost * iranians)
 
     def offers_truce(self) -> bool:
-        """Near a dialogue session, offer a truce for a US withdrawal timetable, the more likely
-        the more the US is seen leaving: the share of troops already gone is Iran's estimate of
-        the chance the US accepts."""
+        """Offer a truce for a US withdrawal timetable once the US is seen leaving: the share of
+        troops already gone is Iran's estimate of the chance the US accepts; a coming dialogue
+        session raises the offer's value."""
         model = self.model
-        if not self.urgency or model.us.committed or model.us.truce_refused_until > model.day:
+        if model.us.committed or model.us.truce_refused_until > model.day:
             return False
         accept = 1.0 - model.troops / max(model.initial_troops, 1.0)
-        gain = self.params.truce_value * accept - self.params.harassment_value
+        if accept <= 0.0:
+            return False
+        gain = (
+            self.params.truce_value * accept * (1.0 + self.urgency) - self.params.harassment_value
+        )
         return logit_choice(model.uniform(), [0.0, gain], self.params.rationality) == 1
 
     def sanction(self, group: MilitiaGroup) -> None:
@@ -223,14 +226,13 @@ class MilitiaGroup(Observer):
         self.attacks = 0
         self.sanctioned_until = -1
         self._plans: dict[Rung, LevelPlan] = {}
-        self._plan_key: tuple[int, int, float] = (-1, -1, -1.0)
+        self._plan_key: tuple[int, int, int, bool] = (-1, -1, -1, False)
 
     # --- the daily decision ------------------------------------------------------------------
 
     def decide(self) -> Attack | None:
         """Today's attack, if any: the level (or none), then mode and claim, then the target."""
         model = self.model
-        self.rung = Rung.TALKS
         if self.capability <= 0.0:
             return None
         plans = self.plans()
@@ -260,10 +262,11 @@ class MilitiaGroup(Observer):
         return {HARASS: pull, LETHAL: rules.lethal_pressure * pull}
 
     def plans(self) -> dict[Rung, LevelPlan]:
-        """The cached lower stages, rebuilt when the model's state, the belief or (in steps of
-        0.02) the government's enforcement changed."""
-        enforcement = round(50.0 * self.model.government.effective_enforcement)
-        key = (self.model.state_version, self.belief.version, enforcement)
+        """The cached lower stages, rebuilt when the model's state, the belief, a US threat or
+        (in steps of 0.02) the government's enforcement changed."""
+        model = self.model
+        enforcement = round(50.0 * model.government.effective_enforcement)
+        key = (model.state_version, self.belief.version, enforcement, model.us.threat_binding())
         if key != self._plan_key:
             self._plans = {level: self.plan(level) for level in LEVELS}
             self._plan_key = key
@@ -275,17 +278,19 @@ class MilitiaGroup(Observer):
 
         The utility of an attack is the pressure it brings and the standing it earns, less the
         expected cost of being identified (a US answer, arrests by the government), of Iraqi
-        casualties and of going above Iran's ceiling; plus the group's arms for the mode and the
-        reach of its targets. Under the flat menu (v1) every target is an alternative of its
-        own, without a size term.
+        casualties and of going above Iran's ceiling; plus the reach of its targets and the
+        group's arms for the mode as a size term (``scale * log(arms)``, so that a mode split
+        into two with half the arms each weighs as much as the whole). Under the flat menu (v1)
+        every target is an alternative of its own, without a size term.
         """
         model = self.model
         rules = model.rules
-        threatened = model.us.threat_live()
+        threatened = model.us.threat_binding()
         arrests = rules.enforcement_fear * model.government.effective_enforcement
         ceiling = 0.0
         if level > model.iran.ceiling:
             ceiling = rules.ceiling_violation_cost * self.loyalty * (1.0 - self.autonomy)
+        scale = 1.0 / rules.rationality if model.flat_menu else rules.mode_nest_scale
         plan = LevelPlan(inclusive=-math.inf)
         utilities = []
         for mode_name, claims in model.claim_terms[level]:
@@ -295,12 +300,11 @@ class MilitiaGroup(Observer):
                 continue
             severity = self.belief.answer_cost(targets.lethality[level], threatened)[0]
             identified = rules.loss_weight * severity + arrests
-            common = log_arms + targets.reach - targets.iraqi_cost[level] - ceiling
+            common = scale * log_arms + targets.reach - targets.iraqi_cost[level] - ceiling
             for option, gain, seen in claims:
                 plan.options.append(option)
                 utilities.append(common + gain - seen * identified)
         if utilities:
-            scale = 1.0 / rules.rationality if model.flat_menu else rules.mode_nest_scale
             top = max(utilities)
             plan.weights = [math.exp((u - top) / scale) for u in utilities]
             plan.inclusive = top + scale * math.log(sum(plan.weights))
@@ -310,22 +314,22 @@ class MilitiaGroup(Observer):
     def outbid_deficit(self) -> float:
         """How far the group's standing trails its rivals' mean (outbidding, Bloom 2004)."""
         model = self.model
-        if not model.mechanisms.outbidding or len(model.groups) < 2:
+        if not model.mechanisms.outbidding or len(model.militias) < 2:
             return 0.0
-        rivals = (model.standing_total - self.standing) / (len(model.groups) - 1)
+        rivals = (model.standing_total - self.standing) / (len(model.militias) - 1)
         return model.rules.outbid_weight * max(0.0, rivals - self.standing)
 
     # --- state changes -----------------------------------------------------------------------
 
     def recover(self) -> None:
-        """Daily: capability recovers with Iran's funding; standing fades."""
+        """Daily: capability recovers towards the group's strength with Iran's funding; standing
+        fades."""
         model = self.model
         funding = 1.0
         if model.day <= self.sanctioned_until:
             funding -= model.scenario.config.iran.sanction
-        self.capability = min(
-            1.0, self.capability + model.rules.capability_recovery_per_day * funding
-        )
+        recovered = self.capability + model.rules.capability_recovery_per_day * funding
+        self.capability = max(self.capability, min(self.params.capability, recovered))
         self.standing *= model.standing_decay
 
     def credit(self, attack: Attack) -> None:
@@ -371,21 +375,21 @@ class UnitedStates(mesa.Agent):
         self.truce_refused_until = -1
         self.host_pressure_until = -1
         self.host_pressures = 0
-        self.mission_value = (
-            self.params.presence_cost
-            * (model.initial_troops + self.params.mission_half_size)
-            / 1000.0
-        )
+        self.mission_value = 0.0  # set by reveal_mission_value once the model is built
 
     def threat_live(self) -> bool:
         """Whether a US deterrent threat covers today's attacks."""
         return self.model.day <= self.threat_until
 
+    def threat_binding(self) -> bool:
+        """Whether a live threat commits the US (threats as commitments; under v1's believed
+        threats a threat only moves beliefs)."""
+        return self.model.mechanisms.threats == "commitments" and self.threat_live()
+
     def step(self) -> None:
         """Answer today's attacks, threaten or show force, review the posture weekly."""
         model = self.model
         params = self.params
-        self.rung = Rung.TALKS
         attacks = model.attacks_today
         self.pressure = self.pressure * model.pressure_decay + len(attacks)
         self.deaths = self.deaths * model.pressure_decay + sum(a.us_killed for a in attacks)
@@ -409,18 +413,19 @@ class UnitedStates(mesa.Agent):
         attack, at its follow-through rate raised by the audience cost of backing down."""
         model = self.model
         attack.attributed = model.uniform() < model.attack_attribution(attack)
-        if not (attack.attributed or attack.violation):
+        committed = attack.violation and model.mechanisms.threats == "commitments"
+        if not (attack.attributed or committed):
             return False
         if attack.attributed and model.truce_active() and not attack.by_iran:
             model.end_truce()
         rate = self.type.answer_deadly if attack.us_killed else self.type.answer_harassing
         boost = 0.0
-        if attack.violation:
+        if committed:
             rate = max(rate, self.type.follow_through)
             boost = self.params.audience_cost
         chance = 1.0 / (1.0 + math.exp(-(logit(rate) + boost))) if rate > 0.0 else 0.0
         if model.uniform() >= chance:
-            if attack.violation:
+            if committed:
                 self.pay_audience_cost()
             return False
         attack.answered = True
@@ -515,9 +520,15 @@ class UnitedStates(mesa.Agent):
             + params.election_weight * model.election_salience(params.election_window_days)
         )
 
+    def reveal_mission_value(self) -> None:
+        """The value v of the mission for which the initial deployment N0 is the preferred
+        level at the initial weekly cost k0 (revealed preference): v = k0 (N0 + N_h) / 1000."""
+        troops = self.model.initial_troops + self.params.mission_half_size
+        self.mission_value = self.marginal_cost() * troops / 1000.0
+
     def preferred_troops(self) -> float:
         """The level that maximises mission value ``v log(1 + N / N_h)`` less cost ``k N``:
-        ``N* = v / k - N_h``, the initial level at baseline cost (revealed preference)."""
+        ``N* = v / k - N_h``: the initial level at the initial cost (`reveal_mission_value`)."""
         if self.committed:
             return 0.0
         half = self.params.mission_half_size
@@ -572,10 +583,10 @@ class UnitedStates(mesa.Agent):
         )
 
     def consider_truce(self) -> bool:
-        """Accept Iran's truce-for-timetable offer if the US already prefers to leave most of
-        its troops (its preferred level is below half the initial one)."""
+        """Accept Iran's truce-for-timetable offer if the US already prefers to leave: its
+        preferred level is below ``truce_accept_share`` of the initial one."""
         model = self.model
-        accept = self.preferred_troops() < 0.5 * model.initial_troops
+        accept = self.preferred_troops() < self.params.truce_accept_share * model.initial_troops
         if accept:
             self.commit_to_withdrawal("truce with Iran's proxies")
         else:
@@ -614,12 +625,23 @@ class IraqiGovernment(mesa.Agent):
         self.enforcement = params.enforcement
         self.capital = params.political_capital
         self.credibility = params.credibility
+        self.normal_credibility = params.credibility  # what credibility recovers towards
         self.grievance = params.grievance
         self.demanded_withdrawal = params.demanded_withdrawal
         self.fallen = False
         self.rung = Rung.TALKS
         self.raids = 0
         self.failed_raids = 0
+
+    def take_office(self, event: CalendarEvent) -> None:
+        """A new government: its enforcement, capital and credibility; the old one's fall is
+        history. Grievance and a demand to leave carry over (parliament's, not the cabinet's)."""
+        self.enforcement = event.enforcement
+        self.capital = event.political_capital
+        self.credibility = event.credibility
+        self.normal_credibility = event.credibility
+        self.fallen = False
+        self.model.touch()
 
     @property
     def effective_enforcement(self) -> float:
@@ -630,20 +652,19 @@ class IraqiGovernment(mesa.Agent):
         """Lose credibility for today's attacks, recover some, perhaps fall; review weekly."""
         params = self.params
         model = self.model
-        self.rung = Rung.TALKS
         self.capital = min(1.0, self.capital + params.capital_regen_per_day)
         self.grievance *= model.grievance_decay
         self.credibility -= params.attack_credibility_loss * len(model.attacks_today)
-        if self.credibility < params.credibility:
-            self.credibility += min(
-                params.credibility_recovery_per_day, params.credibility - self.credibility
-            )
+        gap = self.normal_credibility - self.credibility
+        if gap > 0.0:
+            self.credibility += min(params.credibility_recovery_per_day, gap)
         self.credibility = max(0.0, self.credibility)
         if self.fallen:
             return
         if self.credibility < params.collapse_threshold:
             self.fallen = True
-            model.government_fell_day = model.day
+            if model.government_fell_day is None:  # the first fall is the outcome
+                model.government_fell_day = model.day
             model.note("Government", "loses its hold: the government falls")
             return
         if (model.day - 1) % params.review_interval_days == 0:

@@ -5,8 +5,10 @@ on the same model, parameters and seeds (and checks that both give the same resu
 from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day.
 """
 
+import cProfile
 import os
 import platform
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -148,6 +150,21 @@ def time_per_day(runs: int = 20) -> tuple[float, float]:
     return 1000 * plain / days, 1000 * recorded / days
 
 
+def profile_top(runs: int = 10, top: int = 8) -> list[tuple[str, float, float]]:
+    """The functions with the most own time in ``runs`` June 2020 runs (cProfile): name, share
+    of the profiled time, and milliseconds per simulated day (inflated by the profiler)."""
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [simulate(BASE, seed) for seed in range(runs)])
+    stats = pstats.Stats(profile).stats
+    total = sum(entry[2] for entry in stats.values())
+    rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    days = BASE.horizon_days * runs
+    return [
+        (f"{Path(file).name}:{line}({name})", own / total, 1000 * own / days)
+        for (file, line, name), (_, _, own, _, _) in rows
+    ]
+
+
 def throughput(folder: Path) -> None:
     """Runs per second against mesa.batch_run, at 1 and 2 workers."""
     n = len(grid_points()) * REPLICATES
@@ -193,6 +210,10 @@ def main() -> None:
         memory(Path(tmp))
     plain, recorded = time_per_day()
     print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
+    print("\n| function (cProfile, own time) | share | ms per day under the profiler |")
+    print("|---|---|---|")
+    for name, share, per_day in profile_top():
+        print(f"| `{name}` | {share:.0%} | {per_day:.4f} |")
     print(f"load average at the start and at the end: {start_load:.2f}, {os.getloadavg()[0]:.2f}"
           " (other work on the machine slows the 2-worker figures first)")  # fmt: skip
 

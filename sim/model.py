@@ -80,14 +80,7 @@ class EscalationModel(mesa.Model):
         self.flat_menu = self.mechanisms.choice == "flat"
         self.claim_credit = {"claimed": 1.0, "front": self.rules.front_credit, "unclaimed": 0.0}
         self._gains = self._attack_gains()
-        self.claim_terms = {
-            level: [
-                (name, [((name, c), self._gains[level, name, c], self.attribution(mode, c))
-                        for c in CLAIMS])
-                for name, mode in self.modes.items() if name in self.active_modes
-            ]
-            for level in (HARASS, LETHAL)
-        }  # fmt: skip
+        self.claim_terms = self._claim_terms()
         self.standing_total = 0.0
         self.sites: tuple[SiteParams, ...] = config.sites
         self.site_troops: dict[str, float] = {s.name: float(s.us_troops) for s in self.sites}
@@ -128,13 +121,14 @@ class EscalationModel(mesa.Model):
         self.iran = Iran(self)
         for params in config.militias:
             MilitiaGroup(self, params)
-        self.us = UnitedStates(self)
         self.government = IraqiGovernment(self)
-        self.militias = self.agents_by_type[MilitiaGroup]
-        self.groups: tuple[MilitiaGroup, ...] = tuple(self.militias)
-        self.observers = (self.iran, *self.groups)
+        self.us = UnitedStates(self)
+        self.militias: tuple[MilitiaGroup, ...] = tuple(self.agents_by_type[MilitiaGroup])
+        self.observers = (self.iran, *self.militias)
+        self.actors = (self.iran, *self.militias, self.us, self.government)
 
         self.schedule_calendar(config.events)
+        self.us.reveal_mission_value()
         self.check_troop_thresholds()
         self.datacollector = (
             mesa.DataCollector(model_reporters=self.reporters()) if record else None
@@ -193,6 +187,8 @@ class EscalationModel(mesa.Model):
                     self.moves[Move.DEMAND_WITHDRAWAL] += 1
                 case "handover":
                     self.hand_over(event.site)
+                case "government_change":
+                    self.government.take_office(event)
 
     def dialogue_is_salient(self, window: int) -> bool:
         """Whether a strategic-dialogue session lies within ``window`` days of today."""
@@ -209,14 +205,16 @@ class EscalationModel(mesa.Model):
     def step(self) -> None:
         """One day: Iran, the militias, the US, the government; then everyone learns."""
         self.attacks_today = []
+        for actor in self.actors:
+            actor.rung = Rung.TALKS
         if self.at_war:
             self.record_day()
             return
         self.iran.step()
-        for group in self.groups:
+        for group in self.militias:
             group.recover()
-        self.standing_total = sum(group.standing for group in self.groups)
-        for group in self.groups:
+        self.standing_total = sum(group.standing for group in self.militias)
+        for group in self.militias:
             group.decide()
         self.us.step()
         self.government.step()
@@ -236,7 +234,7 @@ class EscalationModel(mesa.Model):
     def actor_rungs(self) -> dict[str, Rung]:
         """Today's rung of each actor, by name."""
         rungs = {"Iran": self.iran.rung, "US": self.us.rung, "Government": self.government.rung}
-        rungs.update({m.name: m.rung for m in self.groups})
+        rungs.update({m.name: m.rung for m in self.militias})
         return rungs
 
     def learn_from_today(self) -> None:
@@ -305,6 +303,20 @@ class EscalationModel(mesa.Model):
                         )
                     )
         return gains
+
+    def _claim_terms(
+        self,
+    ) -> dict[Rung, list[tuple[str, list[tuple[tuple[str, str], float, float]]]]]:
+        """For each level, each active mode with its (mode, claim) options, each option's gain
+        and its attribution chance: the parts of an attack's utility that never change."""
+        return {
+            level: [
+                (name, [((name, c), self._gains[level, name, c], self.attribution(mode, c))
+                        for c in CLAIMS])
+                for name, mode in self.modes.items() if name in self.active_modes
+            ]
+            for level in (HARASS, LETHAL)
+        }  # fmt: skip
 
     def reference_mode(self) -> str:
         """The mode Iran prices its ceiling by: rockets, else the first mode that hits sites."""
@@ -388,7 +400,7 @@ class EscalationModel(mesa.Model):
         kill_prob = aim * mode.us_kill_prob * (1.0 - (self.defence(site) if site else 0.0))
         attack = self.resolve(group.name, mode_name, claim, target, level, munitions, kill_prob,
                               mode.iraqi_casualty_prob)  # fmt: skip
-        attack.violation = self.us.threat_live()
+        attack.violation = self.us.threat_binding()
         group.attacks += 1
         group.rung = attack.rung
         self.record_move(group.name, ATTACK_MOVES.get(mode_name, Move.ROCKET_ATTACK),
@@ -554,11 +566,11 @@ class EscalationModel(mesa.Model):
 
     def most_active_militia(self) -> MilitiaGroup:
         """The group with most attacks so far, the most capable on ties."""
-        return max(self.groups, key=lambda m: (m.attacks, m.capability))
+        return max(self.militias, key=lambda m: (m.attacks, m.capability))
 
     def militia(self, name: str) -> MilitiaGroup:
         """The militia group called ``name``."""
-        return next(m for m in self.groups if m.name == name)
+        return next(m for m in self.militias if m.name == name)
 
     # --- records -----------------------------------------------------------------------------
 
@@ -594,7 +606,7 @@ class EscalationModel(mesa.Model):
             reporters[f"attacks:{mode}"] = partial(_attacks_by_mode, mode=mode)
         for index, us_type in enumerate(self.scenario.config.us_types):
             reporters[f"belief:{us_type.name}"] = partial(_belief, index=index)
-        for name in (m.name for m in self.groups):
+        for name in (m.name for m in self.militias):
             reporters[f"rung:{name}"] = partial(_militia_rung, name=name)
         return reporters
 
@@ -632,7 +644,7 @@ class EscalationModel(mesa.Model):
             "n_attacks": len(militia_attacks),
             "n_deadly_attacks": sum(a.us_killed > 0 for a in militia_attacks),
             "n_lethal_attempts": sum(a.level == LETHAL for a in militia_attacks),
-            "n_attacks_by_group": {m.name: m.attacks for m in self.groups},
+            "n_attacks_by_group": {m.name: m.attacks for m in self.militias},
             "n_attacks_by_site": {
                 name: sum(a.target == name for a in militia_attacks)
                 for name in [s.name for s in config.sites] + [CONVOYS]

@@ -10,13 +10,16 @@ Run it with ``python -m sim.results_plan [PROJECT_FOLDER]``.
 """
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from sim.errors import InputError
+from sim.scenario import read_toml
 
 CALIBRATION = "experiments/calibrate_2020.toml"
 FIGURE_EXPERIMENTS = ("drawdown", "redline")
@@ -39,24 +42,14 @@ class Step:
 
 
 def calibration_outputs(root: Path) -> tuple[str, ...]:
-    """The calibration's runs folder, results folder and calibrated scenario, from its file."""
-    path = root / CALIBRATION
-    with path.open("rb") as file:
-        spec = tomllib.load(file)
+    """The calibration's runs folder, results folder and calibrated scenario, from its file.
+
+    Raises `InputError` if the file cannot be read.
+    """
+    spec, _ = read_toml(root / CALIBRATION)
     here = Path(CALIBRATION).parent
     paths = (spec["out"], spec["results"], spec["calibrated"]["path"])
-    return tuple(_normalised(here / path) for path in paths)
-
-
-def _normalised(path: Path) -> str:
-    """``experiments/../results/x`` as ``results/x`` (no symlinks are involved)."""
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)
+    return tuple(Path(os.path.normpath(here / path)).as_posix() for path in paths)
 
 
 def plan(root: Path) -> list[Step]:
@@ -110,6 +103,9 @@ def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
     try:
         regenerate(root)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
     except subprocess.CalledProcessError as error:
         print(f"error: step failed with exit code {error.returncode}", file=sys.stderr)
         sys.exit(error.returncode)

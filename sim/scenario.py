@@ -95,7 +95,7 @@ class MilitiaRules(Strict):
     """Rules shared by the militia groups: the staged attack choice and its terms."""
 
     rationality: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0
-    harass_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.022
+    harass_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.028
     lethal_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.002
     mode_nest_scale: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
     pressure_value: NonNegative = 1.0
@@ -109,7 +109,7 @@ class MilitiaRules(Strict):
     ceiling_violation_cost: NonNegative = 3.0
     enforcement_fear: NonNegative = 6.0
     harass_aim: Probability = 0.1
-    access_weight: NonNegative = 2.0
+    access_weight: NonNegative = 3.0
     symbolic_weight: NonNegative = 1.0
     opportunity_weight: Probability = 0.5
     capability_recovery_per_day: Probability = 0.005
@@ -173,7 +173,7 @@ class USParams(Strict):
     attack_cost: NonNegative = 0.02
     death_cost: NonNegative = 0.2
     host_demand_cost: NonNegative = 0.5
-    election_weight: NonNegative = 0.5
+    election_weight: NonNegative = 0.25
     election_window_days: Annotated[int, Field(ge=1, le=3650)] = 120
     pressure_half_life_days: Annotated[float, Field(gt=0.0, le=3650.0)] = 14.0
     posture_review_days: Annotated[int, Field(ge=1, le=365)] = 7
@@ -184,6 +184,7 @@ class USParams(Strict):
     no_retreat_days: Annotated[int, Field(ge=0, le=3650)] = 30
     host_pressure_threshold: NonNegative = 5.0
     host_pressure_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    truce_accept_share: Probability = 0.5
     drawdown_target: Annotated[int, Field(ge=0, le=MAX_TROOPS)] | None = None
 
 
@@ -221,26 +222,37 @@ class GovernmentParams(Strict):
 
 class CalendarEvent(Strict):
     """A dated event the model schedules; one after the scenario's start must have been
-    announced before it (``announced``, ``source``), or lie in the replayed record."""
+    announced before its information date (``announced``, ``source``), or lie in the replayed
+    record. A ``government_change`` brings a new government with its own enforcement, political
+    capital and credibility."""
 
     date: date
-    kind: Literal["dialogue", "withdrawal_request", "handover", "election"]
+    kind: Literal["dialogue", "withdrawal_request", "handover", "election", "government_change"]
     label: str = ""
     site: str | None = None
     announced: date | None = None
     source: str = ""
+    enforcement: Probability | None = None
+    political_capital: Probability | None = None
+    credibility: Probability | None = None
 
     @model_validator(mode="after")
-    def _handover_names_a_site(self) -> "CalendarEvent":
+    def _fields_fit_the_kind(self) -> "CalendarEvent":
         if (self.kind == "handover") != (self.site is not None):
             raise ValueError("'site' is required for a handover event and only for it")
+        government = (self.enforcement, self.political_capital, self.credibility)
+        if (self.kind == "government_change") != all(v is not None for v in government):
+            raise ValueError(
+                "'enforcement', 'political_capital' and 'credibility' are required for a "
+                "government_change event and only for it"
+            )
         return self
 
 
 def _june2020_sites() -> tuple[SiteParams, ...]:
     return (
         SiteParams(name="Green Zone / US Embassy", lat=33.30, lon=44.39, us_troops=300,
-                   defence=0.4, militia_access=1.0, symbolic_value=1.0, retain_priority=5),
+                   defence=0.4, militia_access=1.0, symbolic_value=2.0, retain_priority=5),
         SiteParams(name="Baghdad airport", lat=33.26, lon=44.23, us_troops=600,
                    defence=0.3, militia_access=1.0, symbolic_value=1.0, retain_priority=2),
         SiteParams(name="Camp Taji", lat=33.52, lon=44.26, us_troops=900,
@@ -257,7 +269,7 @@ def _june2020_sites() -> tuple[SiteParams, ...]:
 def _june2020_militias() -> tuple[MilitiaParams, ...]:
     return (
         MilitiaParams(name="Kata'ib Hezbollah", capability=0.9, loyalty_to_iran=0.9,
-                      autonomy=0.3, restraint=0.2, arms={"drone": 0.3}),
+                      autonomy=0.3, restraint=0.2, arms={"drone": 0.1}),
         MilitiaParams(name="Asa'ib Ahl al-Haq", capability=0.7, loyalty_to_iran=0.6,
                       autonomy=0.5, restraint=0.4),
         MilitiaParams(name="Harakat al-Nujaba", capability=0.6, loyalty_to_iran=0.8,
@@ -275,11 +287,11 @@ def _modes() -> dict[str, ModeParams]:
                              attribution_unclaimed=0.5),
         "ied": ModeParams(target="convoys", us_kill_prob=0.002, iraqi_casualty_prob=0.3,
                           harass_munitions=1.0, lethal_munitions=2.0, visibility=0.3,
-                          availability=0.3, attribution_claimed=0.95, attribution_front=0.3,
+                          availability=0.15, attribution_claimed=0.95, attribution_front=0.3,
                           attribution_unclaimed=0.1),
         "drone": ModeParams(target="sites", us_kill_prob=0.05, iraqi_casualty_prob=0.02,
                             harass_munitions=1.0, lethal_munitions=3.0, visibility=1.0,
-                            availability=0.1, attribution_claimed=0.95, attribution_front=0.5,
+                            availability=0.02, attribution_claimed=0.95, attribution_front=0.5,
                             attribution_unclaimed=0.3),
     }  # fmt: skip
 
@@ -299,7 +311,7 @@ def _us_types() -> tuple[USType, ...]:
     )  # fmt: skip
 
 
-#: Iran's prior over the US types on 1 June 2020, replayed from the record (docs/model.md 7.2).
+#: Iran's prior over the US types on 1 June 2020: the record replayed (docs/model.md 7.2).
 JUNE2020_PRIOR = {
     "never": 0.0002,
     "proportionate": 0.1711,
@@ -310,8 +322,8 @@ JUNE2020_PRIOR = {
 
 def _june2020_events() -> tuple[CalendarEvent, ...]:
     return (
-        CalendarEvent(date=date(2020, 6, 11), kind="dialogue",
-                      label="US-Iraq strategic dialogue, first session",
+        CalendarEvent(date=date(2020, 6, 15), kind="dialogue",
+                      label="US-Iraq strategic dialogue, first session (announced for mid-June)",
                       announced=date(2020, 4, 7), source=DIALOGUE_SOURCE),
         CalendarEvent(date=date(2020, 11, 3), kind="election",
                       label="US presidential election",
@@ -319,7 +331,10 @@ def _june2020_events() -> tuple[CalendarEvent, ...]:
     )  # fmt: skip
 
 
-DIALOGUE_SOURCE = "State Department, 7 April 2020: a US-Iraq strategic dialogue proposed for June"
+DIALOGUE_SOURCE = (
+    "Pompeo, 7 April 2020: a strategic dialogue 'in the middle of June' "
+    "(urdupoint.com/en/world/us-to-start-strategic-dialogue-with-iraq-in-m-886452.html)"
+)
 ELECTION_SOURCE = "3 U.S.C. 1 (election day fixed by statute, 1845)"
 
 
@@ -329,7 +344,7 @@ class ScenarioConfig(Strict):
     name: str = "June 2020"
     description: str = (
         "State on 1 June 2020: about 5,200 US troops at six sites, Kadhimi in office since 7 May, "
-        "strategic dialogue on 11 June."
+        "a strategic dialogue announced for mid-June."
     )
     start_date: date = date(2020, 6, 1)
     record_until: date | None = None
@@ -364,6 +379,7 @@ class ScenarioConfig(Strict):
                 raise ValueError(f"{table}: duplicate name(s) {', '.join(duplicates)}")
         self._check_events()
         self._check_mechanisms()
+        self._check_choice()
         self._check_types()
         self._check_modes()
         self._check_posture()
@@ -387,6 +403,15 @@ class ScenarioConfig(Strict):
                     f"'announced' (a date before {known}) and 'source', or set record_until "
                     "to replay the record"
                 )
+
+    def _check_choice(self) -> None:
+        rules = self.militia_rules
+        if self.mechanisms.choice == "staged" and rules.rationality * rules.mode_nest_scale > 1.0:
+            raise ValueError(
+                "militia_rules.mode_nest_scale: rationality x mode_nest_scale must be at most 1 "
+                f"(here {rules.rationality * rules.mode_nest_scale:.3g}) for the nested logit to "
+                "be consistent with utility maximisation"
+            )
 
     def _check_mechanisms(self) -> None:
         switches = self.mechanisms

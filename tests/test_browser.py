@@ -5,7 +5,6 @@ shows that the page works without internet.
 """
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -83,8 +82,15 @@ def server_url(tmp_path):
         server.wait(timeout=30)
 
 
-def path_points(d: str) -> int:
-    return len(re.findall(r"[ML]", d))
+def expect_points(page, selector: str, points: int) -> None:
+    """Wait until the SVG path ``selector`` has ``points`` vertices (failing after WAIT_MS): each
+    panel is a component of its own, so a chart may arrive just after the day it belongs to."""
+    page.wait_for_function(
+        "([selector, points]) => ((document.querySelector(selector)?.getAttribute('d') ?? '')"
+        ".match(/[ML]/g) ?? []).length === points",
+        arg=[selector, points],
+        timeout=WAIT_MS,
+    )
 
 
 def test_step_read_change_reset_in_chromium(server_url, tmp_path):
@@ -116,9 +122,11 @@ def test_step_read_change_reset_in_chromium(server_url, tmp_path):
         for n in range(1, 4):
             step.click()
             expect(day).to_have_text(f"Day {n}", timeout=WAIT_MS)
-        troops = page.locator("#chart-troops path").get_attribute("d")
-        assert path_points(troops) == 4  # days 0 to 3
+        expect_points(page, "#chart-troops path", 2 * 4 - 1)  # a step line through days 0 to 3
         expect(page.locator(".escalation-ladder")).to_contain_text("Day 3: system at rung")
+        expect(page.locator(".escalation-beliefs")).to_contain_text("(the true type)")
+        expect(page.locator(".escalation-attacks")).to_contain_text("Attacks per week by mode")
+        expect(page.locator(".escalation-log")).to_contain_text("CAMEO event")
 
         other_tab = browser.new_page()  # another session: its own model, still at day 0
         other_tab.goto(server_url)
@@ -138,7 +146,7 @@ def test_step_read_change_reset_in_chromium(server_url, tmp_path):
         expect(command).to_contain_text("--seed 0")
         step.click()
         expect(day).to_have_text("Day 1", timeout=WAIT_MS)
-        assert path_points(page.locator("#chart-troops path").get_attribute("d")) == 2
+        expect_points(page, "#chart-troops path", 2 * 2 - 1)
 
         screenshot = tmp_path / "escalation_viz.png"
         page.screenshot(path=screenshot)

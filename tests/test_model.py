@@ -57,7 +57,7 @@ def test_state_stays_on_the_ladder_and_counts_never_fall(config, seed):
         assert len(model.attacks) >= attacks
         assert abs(sum(model.iran.belief.p) - 1.0) < 1e-9
         assert 0.0 <= model.government.credibility <= 1.0
-        assert all(0.0 <= g.capability <= 1.0 and g.standing >= 0.0 for g in model.groups)
+        assert all(0.0 <= g.capability <= 1.0 and g.standing >= 0.0 for g in model.militias)
         troops, killed, attacks = model.troops, model.us_killed, len(model.attacks)
     outcomes = model.outcomes()
     assert sum(outcomes["days_at_rung"].values()) == config.horizon_days

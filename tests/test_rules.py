@@ -112,8 +112,8 @@ def test_a_sites_choice_weight_is_its_troops_times_its_appeal():
     table = model.target_table("rocket")
     weights = dict(zip(table.names, table.weights, strict=True))
     assert weights["Baghdad airport"] == pytest.approx(600.0)  # symbolic 1, full access
-    assert weights["Baghdad airport"] / weights["Green Zone / US Embassy"] == pytest.approx(2.0)
-    assert weights["Camp Taji"] == pytest.approx(900.0 * math.exp(2.0 * (0.9 - 1.0)))
+    assert weights["Green Zone / US Embassy"] == pytest.approx(300.0 * math.e)  # symbolic 2
+    assert weights["Camp Taji"] == pytest.approx(900.0 * math.exp(3.0 * (0.9 - 1.0)))
 
 
 def test_convoy_attacks_hit_supply_lines_sized_by_the_troops_they_supply():
@@ -182,7 +182,7 @@ def test_expected_answer_cost_sums_over_types():
 
 def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
     model = make_model()
-    group = model.groups[0]
+    group = model.militias[0]
     plan = group.plans()[HARASS]
     utilities = option_utilities(group, HARASS)
     scale = model.rules.mode_nest_scale
@@ -197,7 +197,7 @@ def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
 
 def test_claiming_an_attack_costs_deniability():
     model = make_model()
-    utilities = option_utilities(model.groups[0], LETHAL)
+    utilities = option_utilities(model.militias[0], LETHAL)
     # a lethal rocket attack is priced mostly by the answer it draws if attributed
     assert utilities["rocket", "unclaimed"] > utilities["rocket", "claimed"]
 
@@ -221,19 +221,19 @@ def test_going_above_irans_ceiling_costs_a_loyal_group_more():
 
 def test_outbidding_pushes_a_group_that_trails_its_rivals():
     model = make_model()
-    group = model.groups[0]
-    for rival in model.groups[1:]:
+    group = model.militias[0]
+    for rival in model.militias[1:]:
         rival.standing = 3.0
     group.standing = 1.0
-    model.standing_total = sum(g.standing for g in model.groups)
+    model.standing_total = sum(g.standing for g in model.militias)
     assert group.outbid_deficit() == pytest.approx(model.rules.outbid_weight * 2.0)
     off = make_model(**{"mechanisms.outbidding": False})
-    assert off.groups[0].outbid_deficit() == 0.0
+    assert off.militias[0].outbid_deficit() == 0.0
 
 
 def test_a_claimed_attack_earns_standing_a_deniable_one_does_not():
     model = make_model()
-    group = model.groups[0]
+    group = model.militias[0]
     start = group.standing
     group.credit(fake_attack(model, group.name, claim="unclaimed"))
     assert group.standing == start
@@ -294,6 +294,25 @@ def test_a_threat_not_backed_is_a_bluff_that_costs_the_us_and_future_threats():
     assert model.us.bluffs == 1 and model.us.bluff_cost == 1.0
 
 
+def test_believed_threats_move_beliefs_but_commit_the_us_to_nothing():
+    model = make_model(**{"us.policy": "never", "mechanisms.beliefs": "deadly_only",
+                          "mechanisms.threats": "believed"})  # fmt: skip
+    model.us.threat_until = 10
+    assert model.us.threat_live() and not model.us.threat_binding()
+    attack = fake_attack(model, claim="unclaimed")
+    attack.violation = True
+    fixed_draws(model, 0.99)  # not attributed
+    assert not model.us.respond(attack)
+    assert model.us.bluffs == 0  # no commitment, so no bluff to pay for
+
+
+def test_a_rejected_truce_shows_on_the_ladder_for_the_day():
+    model = make_model()
+    model.offer_truce()
+    model.us.step()
+    assert model.us.rung >= Rung.DEMANDS
+
+
 def test_a_show_of_force_raises_every_sites_defence():
     model = make_model(**{"us.force_protection_gain": 0.5})
     site = model.site("Camp Taji")
@@ -320,6 +339,34 @@ def test_a_host_demand_and_the_election_raise_the_cost_of_presence():
     for _ in range(155):  # to 3 November 2020
         model.step()
     assert model.election_salience(120) == 1.0
+
+
+def test_capability_recovers_to_the_groups_own_strength_not_beyond():
+    model = make_model()
+    group = model.militia("Kata'ib Sayyid al-Shuhada")  # capability 0.4
+    group.capability = 0.399
+    for _ in range(3):
+        group.recover()
+    assert group.capability == 0.4
+
+
+def test_the_mission_value_makes_the_initial_posture_preferred_whatever_the_start():
+    for demanded in (False, True):
+        model = make_model(**{"government.demanded_withdrawal": demanded})
+        assert model.us.preferred_troops() == pytest.approx(model.initial_troops)
+
+
+def test_a_new_government_takes_office_on_its_day():
+    change = {"date": "2020-06-03", "kind": "government_change", "enforcement": 0.9,
+              "political_capital": 0.8, "credibility": 0.7, "announced": "2020-05-01",
+              "source": "test"}  # fmt: skip
+    model = make_model(events=[change])
+    model.government.fallen = True
+    for _ in range(3):
+        model.step()
+    assert not model.government.fallen
+    assert model.government.enforcement == 0.9
+    assert model.government.normal_credibility == 0.7
 
 
 def test_no_drawdown_without_a_reason():
@@ -399,7 +446,7 @@ def test_iran_cuts_the_funding_of_a_group_above_its_ceiling():
     group = model.militia("Asa'ib Ahl al-Haq")
     model.launch_attack(group, HARASS, "rocket", "unclaimed")
     assert group.sanctioned_until == model.day + model.scenario.config.iran.sanction_days
-    before = group.capability
+    group.capability = before = 0.2  # weakened: it recovers towards its strength of 0.7
     group.recover()
     rules, iran = model.rules, model.scenario.config.iran
     assert group.capability == pytest.approx(
@@ -416,7 +463,7 @@ def test_a_us_that_wants_to_leave_accepts_a_truce_and_an_attributed_attack_break
     model.offer_truce()
     assert model.truce_active() and model.us.committed
     assert model.moves[Move.DECLARE_TRUCE] == 1
-    attack = model.launch_attack(model.groups[0], HARASS, "rocket", "claimed")
+    attack = model.launch_attack(model.militias[0], HARASS, "rocket", "claimed")
     fixed_draws(model, 0.0, 0.99)
     model.us.respond(attack)
     assert not model.truce_active() and not model.us.committed
@@ -461,7 +508,7 @@ def test_a_raid_under_us_pressure_costs_the_government_at_home():
     model.us.host_pressure_until = 10
     credibility = model.government.credibility
     fixed_draws(model, 0.99)
-    model.government.raid(model.groups[0], success_prob=0.0)
+    model.government.raid(model.militias[0], success_prob=0.0)
     params = model.scenario.config.government
     loss = params.pressure_credibility_loss + params.raid_failure_credibility_loss
     assert model.government.credibility == pytest.approx(credibility - loss)
@@ -472,7 +519,7 @@ def test_us_pressure_makes_a_raid_more_attractive():
         total = 0
         for seed in range(300):
             model = make_model(seed)
-            model.groups[0].attacks = 1
+            model.militias[0].attacks = 1
             model.us.host_pressure_until = 10 if pressured else -1
             model.government.review()
             total += model.government.raids
@@ -496,3 +543,14 @@ def test_open_war_is_absorbing():
     assert model.system_rung == Rung.OPEN_WAR
     assert model.days_at_rung[Rung.OPEN_WAR] == 17
     assert model.outcomes()["open_war_day"] == 3
+
+
+def test_cached_plans_follow_a_threat_until_it_expires():
+    model = make_model()
+    group = model.militias[0]
+    before = group.plans()[LETHAL].inclusive
+    model.us.threat_until = model.day  # a threat live today only
+    threatened = group.plans()[LETHAL].inclusive
+    assert threatened < before  # every type answers at least at its follow-through rate
+    model.us.threat_until = model.day - 1  # expired, with nothing else changed
+    assert group.plans()[LETHAL].inclusive == group.plan(LETHAL).inclusive == before
