@@ -105,6 +105,30 @@ def test_a_task_whose_worker_died_once_runs_again():
     assert (faults.deaths, faults.rerun, faults.given_up) == (1, 1, [])
 
 
+class KilledWorker(Exception):
+    """What Dask raises for a task that took down too many workers."""
+
+
+class DaskLike(Executor):
+    """Runs tasks at once; task 1 fails as Dask fails a task that killed its workers."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        if args[0] == 1:
+            future.set_exception(KilledWorker("task 1 killed 3 workers"))
+        else:
+            future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_a_task_dask_gives_up_on_is_given_up_and_the_others_run():
+    faults = Faults()
+    pool = WorkerPool(DaskLike(), 2)
+    results = dict(run_tasks(str, iter(range(4)), pool, lambda task, why: why, faults))
+    assert results == {0: "0", 1: "it killed the Dask workers that ran it", 2: "2", 3: "3"}
+    assert (faults.deaths, faults.given_up) == (0, [1])
+
+
 def test_workers_that_always_die_stop_the_batch():
     with pytest.raises(WorkersKeepDying, match="in a row"):
         list(run_tasks(str, iter(range(20)), flaky_pool(lambda task: True), lambda t, w: w))
