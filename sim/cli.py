@@ -96,7 +96,12 @@ def os_problem(error: OSError) -> str:
 
 
 def say(text: str) -> None:
-    """Print to stdout, control characters escaped."""
+    """Print one line to stdout, control characters (line breaks too) escaped."""
+    typer.echo(printable(text))
+
+
+def say_lines(text: str) -> None:
+    """Print a report of several lines to stdout, other control characters escaped."""
     typer.echo(printable_lines(text))
 
 
@@ -170,7 +175,7 @@ def run(
             atomic_write(written[-1], lambda tmp: result.series.to_csv(tmp, index=False))
             written.append(folder / "summary.json")
             atomic_write_json(written[-1], summary)
-    say(format_summary(summary))
+    say_lines(format_summary(summary))
     if folder is not None:
         say(f"wrote {folder / 'timeseries.csv'} and {folder / 'summary.json'}")
 
@@ -199,7 +204,8 @@ def format_summary(summary: dict) -> str:
         )
 
     rows = [
-        ("scenario", f"{summary['name']} ({summary['scenario']}), seed {summary['seed']}"),
+        ("scenario", f"{printable(summary['name'])} ({printable(summary['scenario'])}), "
+                     f"seed {summary['seed']}"),
         ("days simulated", show(summary["horizon_days"])),
         ("drawdown started on day", show(summary["drawdown_start_day"])),
         ("troops halved on day", show(summary["drawdown_day"])),
@@ -332,7 +338,7 @@ def status(out: Annotated[Path, typer.Argument(help="Results folder of a sweep."
     """Report the progress of a sweep: runs done, failed and to go."""
     from sim.runner import format_status, sweep_status
 
-    say(format_status(sweep_status(out), out))
+    say_lines(format_status(sweep_status(out), out))
 
 
 @app.command()

@@ -439,10 +439,10 @@ def test_a_utf8_byte_order_mark_is_skipped(cli, tmp_path):
 
 def test_names_with_terminal_escapes_are_printed_escaped(cli, tmp_path):
     scenario = tmp_path / "s.toml"
-    scenario.write_text(f'extends = "{JUNE}"\nname = "\\u001b]0;owned\\u0007 \\u202e"\n')
+    scenario.write_text(f'extends = "{JUNE}"\nname = "\\u001b]0;owned\\u0007\\n\\u202e"\n')
     result = cli("run", scenario, "--days", "2")
     assert result.exit_code == 0, result.output
-    assert "\\x1b]0;owned\\x07 \\u202e (" in result.stdout
+    assert "\\x1b]0;owned\\x07\\n\\u202e (" in result.stdout  # and on one line
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
 
 
