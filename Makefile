@@ -40,7 +40,7 @@ lock: $(STAMP)
 # The main job on the shipped defaults: one June 2020 run, then the drawdown experiment (2,000
 # runs, about 2 minutes on 2 cores) with its figures and report, all under out/.
 demo: $(STAMP)
-	$(BIN)/escalation run scenarios/june2020.toml --seed 7 --out out/june2020
+	$(BIN)/escalation run scenarios/june2020.toml --seed 7 --out out/june2020 --force
 	rm -rf out/drawdown
 	$(BIN)/escalation sweep experiments/drawdown.toml --out out/drawdown
 	$(BIN)/escalation plot out/drawdown
@@ -51,12 +51,12 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check sim tests
 	$(BIN)/python -m pytest -q
 
-# Debian's Chromium for the browser test (tests/test_browser.py), installed with apt-get when
-# missing and we are root; without it that test is skipped with the reason.
+# Debian's Chromium for the browser test (tests/test_browser.py), installed when missing and we
+# are root, without upgrading any installed package, apt's output in .venv/apt.log
+# (.ci/install-chromium); without it that test is skipped with the reason.
 chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && apt-get update -qq && apt-get install -y -qq chromium; } \
-	  || echo "note: no chromium and cannot install it; the browser test will be skipped" >&2
+	@command -v chromium >/dev/null || .ci/install-chromium $(VENV)/apt.log \
+	  || echo "note: the browser test will be skipped" >&2
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests

@@ -1,35 +1,127 @@
 """The `escalation` command line.
 
-Bad input (a scenario or experiment that does not validate, a missing file, a missing optional
-extra: any `InputError`) exits with code 2 and one line naming the file, the field and the
-problem; internal errors exit with code 1.
+Bad input (a scenario or experiment that does not validate, a missing file, an unusable --out
+folder, a missing optional extra: any `InputError`; a usage error) exits with code 2 and one line
+naming the file or option, the field and the problem. An operating-system error (a full disk)
+exits with code 1 and one line naming the path; Ctrl-C exits with 130 and SIGTERM with 143.
+Internal errors exit with code 1. Text from the user is printed with control characters
+escaped (`sim.text`).
 """
 
+import errno
 import json
 import os
 import sys
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
-from sim.errors import InputError, MissingExtraError
+try:  # typer 0.20 and later carry their own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer runs on click itself
+    from click import exceptions as click_errors
+
+from sim.errors import InputError, MissingExtraError, OutputError
+from sim.input_files import parse_value
 from sim.io import atomic_write, atomic_write_json
+from sim.out_folder import check_run_folder, written_or_nothing
 from sim.scenario import load_scenario, scenario_json_schema
+from sim.signals import exit_code, sigterm_as_interrupt, stopped
+from sim.text import printable, printable_lines
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class Commands(TyperGroup):
-    """The commands, with bad input turned into one line on stderr and exit code 2."""
+    """The commands, with bad input and usage errors turned into one line on stderr and exit
+    code 2, operating-system errors into one line and exit code 1, and SIGTERM handled like
+    Ctrl-C."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            with sigterm_as_interrupt():
+                code = super().main(*args, standalone_mode=False, **kwargs)
+        except click_errors.NoArgsIsHelpError as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click_errors.UsageError as error:
+            say_error(usage_problem(error))
+            sys.exit(2)
+        except click_errors.ClickException as error:
+            say_error(error.format_message())
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            say_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InputError as error:
-            typer.echo(f"error: {error}", err=True)
+            say_error(str(error))
             raise typer.Exit(code=2) from None
+        except KeyboardInterrupt as interrupt:
+            say_error(stopped(interrupt))
+            raise typer.Exit(code=exit_code(interrupt)) from None
+        except OSError as error:
+            say_error(os_problem(error))
+            raise typer.Exit(code=1) from None
+
+
+def usage_problem(error: click_errors.UsageError) -> str:
+    """A usage error as one line: the option and the problem, or the command and the problem."""
+    param = getattr(error, "param", None)
+    bad_value = isinstance(error, typer.BadParameter) and not isinstance(
+        error, click_errors.MissingParameter
+    )
+    if bad_value and param is not None and param.opts:
+        return f"{max(param.opts, key=len)}: {' '.join(error.message.split())}"
+    command = error.ctx.command_path if error.ctx else "escalation"
+    message = " ".join(error.format_message().split())
+    return f"{command}: {message} (see {command} --help)"
+
+
+def os_problem(error: OSError) -> str:
+    """An operating-system error as one line naming the path."""
+    where = f"{error.filename}: " if error.filename else ""
+    line = f"{where}{error.strerror or error}"
+    if error.errno in DISK_FULL:
+        line += "; nothing is half-written: free some space and run the command again"
+    return line
+
+
+def say(text: str) -> None:
+    """Print one line to stdout, control characters (line breaks too) escaped."""
+    typer.echo(printable(text))
+
+
+def say_lines(text: str) -> None:
+    """Print a report of several lines to stdout, other control characters escaped."""
+    typer.echo(printable_lines(text))
+
+
+def say_error(text: str) -> None:
+    """Print ``error: text`` to stderr as one line, control characters escaped."""
+    typer.echo(f"error: {printable(text)}", err=True)
+
+
+def say_note(text: str) -> None:
+    """Print ``note: text`` to stderr as one line, control characters escaped."""
+    typer.echo(f"note: {printable(text)}", err=True)
+
+
+def output_folder(value: str | None) -> Path | None:
+    """An ``--out`` value as a path (None: not given); an empty one is bad input."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise OutputError("--out", "", "empty; give a folder")
+    return Path(value)
 
 
 app = typer.Typer(
@@ -44,25 +136,32 @@ app = typer.Typer(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**64 - 1, help="Random seed.")] = 0,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for timeseries.csv, summary.json.")
+        str | None, typer.Option(help="Folder for timeseries.csv, summary.json.")
     ] = None,
-    days: Annotated[int | None, typer.Option(min=1, help="Override the horizon (days).")] = None,
+    days: Annotated[int | None, typer.Option(help="Override the horizon (days).")] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a scenario field: PATH=VALUE (repeatable)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write into a folder that holds other files (not a sweep's).")
+    ] = False,
 ) -> None:
     """Run one scenario; print its summary and write the daily series and outcomes."""
     from sim.model import simulate
     from sim.scenario import apply_overrides
 
+    folder = output_folder(out)
+    if folder is not None:
+        check_run_folder(folder, force)
     overrides = parse_assignments(set_ or [])
-    if days is not None:
-        overrides["horizon_days"] = days
     config = apply_overrides(load_scenario(scenario), overrides, "--set")
-    result = simulate(config, seed, series=out is not None)
+    if days is not None:
+        config = apply_overrides(config, {"horizon_days": days}, "--days")
+        overrides["horizon_days"] = days
+    result = simulate(config, seed, series=folder is not None)
     summary = {
         "scenario": str(scenario),
         "name": config.name,
@@ -70,12 +169,15 @@ def run(
         "overrides": overrides,
         **result.outcomes,
     }
-    if out is not None:
-        atomic_write(out / "timeseries.csv", lambda tmp: result.series.to_csv(tmp, index=False))
-        atomic_write_json(out / "summary.json", summary)
-    typer.echo(format_summary(summary))
-    if out is not None:
-        typer.echo(f"wrote {out / 'timeseries.csv'} and {out / 'summary.json'}")
+    if folder is not None:
+        with written_or_nothing(folder) as written:
+            written.append(folder / "timeseries.csv")
+            atomic_write(written[-1], lambda tmp: result.series.to_csv(tmp, index=False))
+            written.append(folder / "summary.json")
+            atomic_write_json(written[-1], summary)
+    say_lines(format_summary(summary))
+    if folder is not None:
+        say(f"wrote {folder / 'timeseries.csv'} and {folder / 'summary.json'}")
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, object]:
@@ -85,11 +187,7 @@ def parse_assignments(assignments: list[str]) -> dict[str, object]:
         path, sep, text = assignment.partition("=")
         if not sep or not path.strip():
             raise InputError("--set", repr(assignment), "expected PATH=VALUE")
-        try:
-            value = tomllib.loads(f"value = {text}")["value"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        overrides[path.strip()] = value
+        overrides[path.strip()] = parse_value(text, f"--set {path.strip()}", InputError)
     return overrides
 
 
@@ -106,7 +204,8 @@ def format_summary(summary: dict) -> str:
         )
 
     rows = [
-        ("scenario", f"{summary['name']} ({summary['scenario']}), seed {summary['seed']}"),
+        ("scenario", f"{printable(summary['name'])} ({printable(summary['scenario'])}), "
+                     f"seed {summary['seed']}"),
         ("days simulated", show(summary["horizon_days"])),
         ("drawdown started on day", show(summary["drawdown_start_day"])),
         ("troops halved on day", show(summary["drawdown_day"])),
@@ -140,10 +239,10 @@ def check(
         try:
             load_scenario(path)
         except InputError as error:
-            typer.echo(f"error: {error}", err=True)
+            say_error(str(error))
             problems += 1
         else:
-            typer.echo(f"ok: {path}")
+            say(f"ok: {path}")
     if problems:
         raise typer.Exit(code=2)
 
@@ -157,9 +256,7 @@ def schema() -> None:
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file.")],
-    out: Annotated[
-        Path | None, typer.Option(help="Results folder (default: results/<name>).")
-    ] = None,
+    out: Annotated[str | None, typer.Option(help="Results folder (default: out/<name>).")] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: the CPU count).")
     ] = None,
@@ -172,30 +269,68 @@ def sweep(
     ] = False,
     chunk_size: Annotated[int | None, typer.Option(min=1, help="Runs per task.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    force: Annotated[
+        bool, typer.Option(help="Write into a folder that holds other files (not a sweep's).")
+    ] = False,
 ) -> None:
     """Run an experiment into OUT/runs.parquet; exit code 3 if some runs failed."""
     from sim.experiment import load_experiment
+    from sim.pool import WorkersKeepDying, check_workers
     from sim.runner import RunOptions, estimate, format_estimate, sweep_experiment
 
+    folder = output_folder(out)
     workers = workers or os.cpu_count() or 1
+    check_workers(workers)
     loaded = load_experiment(experiment)
-    out = out or Path("results") / loaded.name
+    folder = folder or Path("out") / loaded.name
     if dry_run:
-        typer.echo(format_estimate(estimate(loaded, out if out.exists() else None, workers)))
+        say(format_estimate(estimate(loaded, folder, workers)))
         return
     options = RunOptions(
-        workers, dask=dask, resume=resume, progress=progress, chunk_size=chunk_size
+        workers, dask=dask, resume=resume, progress=progress, chunk_size=chunk_size, force=force
     )
+    finish = f"finish with: escalation sweep {experiment} --out {folder} --resume"
     try:
-        counts = sweep_experiment(loaded, out, options)
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; finished runs are in {out}, finish with --resume", err=True)
-        raise typer.Exit(code=130) from None
+        counts = sweep_experiment(loaded, folder, options)
+    except KeyboardInterrupt as interrupt:
+        say_error(f"{stopped(interrupt)}; {kept(folder)}; {finish}")
+        raise typer.Exit(code=exit_code(interrupt)) from None
+    except WorkersKeepDying as error:
+        say_error(f"{error}; {kept(folder)}; {finish}")
+        raise typer.Exit(code=1) from None
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
+        say_error(f"{os_problem(error).split(';')[0]}; {kept(folder)}; free some space and "
+                  f"{finish}")  # fmt: skip
+        raise typer.Exit(code=1) from None
+    report_faults(counts, folder)
     done, ok, failed = counts["done"], counts["ok"], counts["error"]
-    typer.echo(f"wrote {out}: {done:,} runs, {ok:,} ok, {failed:,} failed")
+    say(f"wrote {folder}: {done:,} runs, {ok:,} ok, {failed:,} failed")
     if failed:
-        typer.echo(f"see the error column, or: escalation status {out}", err=True)
+        say_error(f"see the error column, or: escalation status {folder}")
         raise typer.Exit(code=3)
+
+
+def kept(folder: Path) -> str:
+    """How many finished runs a stopped sweep kept, in words."""
+    from sim.sweep_folder import counts
+
+    return f"the {counts(folder, 0)['done']:,} finished run(s) are kept in {folder}"
+
+
+def report_faults(counts: dict[str, int], folder: Path) -> None:
+    """Say on stderr what went wrong and was repaired during a sweep."""
+    if counts["set_aside"]:
+        say_note(f"{counts['set_aside']} part file(s) of damaged chunks moved to "
+                 f"{folder / 'damaged'}; their runs ran again")  # fmt: skip
+    if counts["worker_deaths"]:
+        given_up = counts["chunks_given_up"]
+        say_note(
+            f"a worker process died {counts['worker_deaths']} time(s); the workers were "
+            f"restarted and {counts['chunks_rerun']} chunk(s) of runs ran again"
+            + (f"; {given_up} chunk(s) were given up and recorded as failed" if given_up else "")
+        )
 
 
 @app.command()
@@ -203,7 +338,7 @@ def status(out: Annotated[Path, typer.Argument(help="Results folder of a sweep."
     """Report the progress of a sweep: runs done, failed and to go."""
     from sim.runner import format_status, sweep_status
 
-    typer.echo(format_status(sweep_status(out), out))
+    say_lines(format_status(sweep_status(out), out))
 
 
 @app.command()
@@ -215,10 +350,10 @@ def calibrate(
     from sim.calibration import calibrate as run_calibration
 
     try:
-        run_calibration(experiment, workers=workers, log=typer.echo)
-    except KeyboardInterrupt:
-        typer.echo("interrupted; the same command resumes the fit", err=True)
-        raise typer.Exit(code=130) from None
+        run_calibration(experiment, workers=workers, log=say)
+    except KeyboardInterrupt as interrupt:
+        say_error(f"{stopped(interrupt)}; the same command resumes the fit")
+        raise typer.Exit(code=exit_code(interrupt)) from None
 
 
 ByOption = Annotated[
@@ -239,7 +374,7 @@ def plot(
     from sim.figures import plot_sweep
 
     for path in plot_sweep(out, by, heat):
-        typer.echo(f"wrote {path}")
+        say(f"wrote {path}")
 
 
 @app.command()
@@ -251,7 +386,7 @@ def report(
     """Write OUT/report.md: a short summary with the tables behind the figures."""
     from sim.report import write_report
 
-    typer.echo(f"wrote {write_report(out, by, heat)}")
+    say(f"wrote {write_report(out, by, heat)}")
 
 
 @app.command()
@@ -266,16 +401,16 @@ def verify(
     from sim.verify import RegenerationError, verify_results
 
     try:
-        differences = verify_results(results, against, echo=typer.echo)
+        differences = verify_results(results, against, echo=say)
     except RegenerationError as error:
-        typer.echo(f"error: {error}", err=True)
+        say_error(str(error))
         raise typer.Exit(code=1) from None
     for line in differences:
-        typer.echo(line)
+        say(line)
     if differences:
         typer.echo(f"{len(differences)} file(s) differ", err=True)
         raise typer.Exit(code=1)
-    typer.echo(f"ok: every file in {results} matches")
+    say(f"ok: every file in {results} matches")
 
 
 @app.command()
@@ -297,7 +432,7 @@ def viz(
         raise MissingExtraError("escalation viz", "viz")
     from sim.viz.server import serve
 
-    typer.echo(f"serving {scenario} at http://{host}:{port}/ (Ctrl-C to stop)")
+    say(f"serving {scenario} at http://{host}:{port}/ (Ctrl-C to stop)")
     serve(scenario, host, port)
 
 

@@ -5,6 +5,7 @@ and the problem; the command line prints it as one line, ``error: source: field:
 exits with code 2. Anything else that goes wrong is an internal error (exit code 1).
 """
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +30,10 @@ class ExperimentError(InputError):
 
 class SweepError(InputError):
     """A sweep folder that cannot take or give results, or a bad option about one."""
+
+
+class OutputError(InputError):
+    """An output folder (``--out``) that cannot or must not take what a command writes."""
 
 
 class CalibrationError(InputError):
@@ -56,15 +61,36 @@ def input_error[E: InputError](
     "unknown field"; a validator that names its own field (``"high: must exceed low"``) has
     that field appended to the path.
     """
-    first = error.errors(include_url=False)[0]
+    errors = error.errors(include_url=False)
+    first = errors[0]
     path = field_path(addressed(first["loc"], data, keep_last=first["type"] == "missing"))
     problem = first["msg"].removeprefix("Value error, ")
+    alternatives = [e for e in errors if field_path(addressed(e["loc"], data)) == path]
+    if len(alternatives) > 1 and problem.startswith(SHOULD_BE):
+        problem = either(alternatives)
+    problem = INSTANCE_OF.sub("", problem)
     if first["type"] == "extra_forbidden":
         problem = "unknown field"
     if first["type"] == "value_error" and ": " in problem:
         field, problem = problem.split(": ", 1)
         path = f"{path}.{field}" if path else field
     return kind(source, path, problem)
+
+
+SHOULD_BE = "Input should be "
+#: pydantic's "or instance of CalendarEvent": a class name means nothing to the user.
+INSTANCE_OF = re.compile(r" or instance of \w+")
+
+
+def either(alternatives: list[dict[str, Any]]) -> str:
+    """One problem for a value that fits none of a union's members: "Input should be a valid
+    integer or a valid number" (each member's first clause, once)."""
+    wanted = [
+        e["msg"].removeprefix(SHOULD_BE).split(",")[0]
+        for e in alternatives
+        if e["msg"].startswith(SHOULD_BE)
+    ]
+    return SHOULD_BE + " or ".join(dict.fromkeys(wanted))
 
 
 def addressed(loc: tuple[Any, ...], data: Any, keep_last: bool = False) -> list[str | int]:

@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from sim.errors import ExperimentError, ScenarioError, input_error
+from sim.input_files import read_toml
 from sim.rounding import round_array
 from sim.scenario import (
     ScenarioConfig,
@@ -43,11 +44,20 @@ from sim.scenario import (
     apply_overrides,
     field_exists,
     load_scenario,
-    read_toml,
 )
 from sim.sweep_folder import SOBOL_COLUMNS
+from sim.text import UNPRINTABLE
 
 Scalar = str | bool | int | float
+#: Design points a sweep may hold: the points are made in memory (about 1 KB each).
+MAX_POINTS = 1_000_000
+#: Runs one sweep may hold (design points x replicates): runs are streamed, but a resume keeps
+#: one byte per run and the table has a row per run.
+MAX_RUNS = 10_000_000
+#: Levels of one grid parameter, and values of one list of levels.
+MAX_LEVELS = 1000
+#: Seeds are 64-bit, like the seeds of the runs.
+Seed = Annotated[int, Field(ge=0, le=2**64 - 1)]
 
 
 class Range(Strict):
@@ -55,7 +65,7 @@ class Range(Strict):
 
     low: float
     high: float
-    levels: Annotated[int, Field(ge=2)] | None = None
+    levels: Annotated[int, Field(ge=2, le=MAX_LEVELS)] | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> "Range":
@@ -114,7 +124,7 @@ class Integer(Range):
 class Choice(Strict):
     """A fixed list of values, each equally likely."""
 
-    values: Annotated[list[Scalar], Field(min_length=1)]
+    values: Annotated[list[Scalar], Field(min_length=1, max_length=MAX_LEVELS)]
 
     def bounds(self) -> dict[str, Any]:
         return {"values": self.values}
@@ -148,7 +158,7 @@ class Values(Choice):
     """Ordered numeric levels, e.g. the levels of a grid."""
 
     kind: Literal["values"]
-    values: Annotated[list[int | float], Field(min_length=1)]
+    values: Annotated[list[int | float], Field(min_length=1, max_length=MAX_LEVELS)]
 
 
 Distribution = Annotated[
@@ -166,8 +176,8 @@ class Design(Strict):
     """
 
     kind: Literal["grid", "lhs", "sobol", "random"]
-    samples: Annotated[int, Field(ge=1)] | None = None
-    levels: Annotated[int, Field(ge=2)] = 5
+    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
+    levels: Annotated[int, Field(ge=2, le=MAX_LEVELS)] = 5
 
     @model_validator(mode="after")
     def _samples_fit_kind(self) -> "Design":
@@ -180,14 +190,24 @@ class Design(Strict):
         return self
 
 
+def folder_name(name: str) -> str:
+    """An experiment's name names its results folder (``out/NAME``): one plain folder name."""
+    if name in (".", "..") or "/" in name or "\\" in name or UNPRINTABLE.search(name):
+        raise ValueError(
+            "must be a plain folder name, without '/', '..' or control characters (it names "
+            "the results folder out/NAME)"
+        )
+    return name
+
+
 class ExperimentFile(Strict):
     """The fields of an experiment file."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(folder_name)]
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
-    seed: Annotated[int, Field(ge=0)]
-    replicates: Annotated[int, Field(ge=1)]
+    seed: Seed
+    replicates: Annotated[int, Field(ge=1, le=MAX_RUNS)]
     horizon_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     common_random_numbers: bool = False
     outcomes: list[str] | None = None
@@ -231,7 +251,7 @@ class Experiment:
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file, raising `ExperimentError` on the first problem."""
     path = Path(path)
-    data, raw = read_toml(path, ExperimentError)
+    data, raw = read_toml(path, ExperimentError, "experiment")
     return validate_experiment(data, str(path), path.parent, path, hashlib.sha256(raw).hexdigest())
 
 
@@ -251,6 +271,7 @@ def validate_experiment(
         spec = ExperimentFile.model_validate(data)
     except ValidationError as error:
         raise input_error(error, data, source, ExperimentError) from None
+    check_size(spec, source)
     scenario_path = base_dir / spec.scenario
     try:
         config = load_scenario(scenario_path)
@@ -319,6 +340,54 @@ def _check_parameters(spec: ExperimentFile, config: ScenarioConfig, source: str)
 
 
 # --- designs ---------------------------------------------------------------------------------
+
+
+def design_size(spec: ExperimentFile) -> int:
+    """The number of design points, computed without making them."""
+    if spec.design.kind == "grid":
+        return math.prod(len(p.grid(spec.design.levels)) for p in spec.parameters.values())
+    if spec.design.kind == "sobol":
+        return spec.design.samples * (len(spec.parameters) + 2)
+    return spec.design.samples
+
+
+def check_size(spec: ExperimentFile, source: str) -> None:
+    """Refuse a design too large to make in memory, or a sweep of too many runs."""
+    points = design_size(spec)
+    if points > MAX_POINTS:
+        raise ExperimentError(
+            source,
+            "design",
+            f"{points:,} design points, more than the {MAX_POINTS:,} a sweep can hold; use "
+            "fewer levels or samples, or split the experiment",
+        )
+    if points * spec.replicates > MAX_RUNS:
+        raise ExperimentError(
+            source,
+            "replicates",
+            f"{points * spec.replicates:,} runs, more than the {MAX_RUNS:,} one sweep can hold; "
+            "split the experiment",
+        )
+
+
+def design_sample(experiment: Experiment, indices: list[int]) -> list[dict[str, Any]]:
+    """Design points ``indices``: a grid's are made alone, a sampled design's are picked from
+    the whole design (at most `MAX_POINTS`)."""
+    if experiment.spec.design.kind == "grid":
+        return [grid_point(experiment, index) for index in indices]
+    points, _ = design_points(experiment)
+    return [points[index] for index in indices]
+
+
+def grid_point(experiment: Experiment, index: int) -> dict[str, Any]:
+    """Point ``index`` of a grid design (the last parameter varies fastest), made alone."""
+    spec = experiment.spec
+    levels = [p.grid(spec.design.levels) for p in spec.parameters.values()]
+    values = []
+    for options in reversed(levels):
+        index, digit = divmod(index, len(options))
+        values.append(options[digit])
+    return dict(zip(spec.parameters, reversed(values), strict=True))
 
 
 def design_points(experiment: Experiment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

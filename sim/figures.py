@@ -7,6 +7,7 @@ versions in file metadata, a fixed hash salt, seeded bootstraps and sorted itera
 """
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from matplotlib.figure import Figure
 
 from sim import analysis
 from sim.analysis import FigurePlan, SweepResults
-from sim.io import atomic_write, atomic_write_text
+from sim.io import atomic_write, atomic_write_bytes, atomic_write_text
 from sim.ladder import Rung
 
 SINGLE_COLUMN = 3.5  # inches, the usual journal column width
@@ -395,16 +396,20 @@ def write_panel(panel: Panel, folder: Path) -> list[Path]:
     stem = folder / panel.name
     paths = [stem.with_suffix(suffix) for suffix in (".pdf", ".png", ".txt", ".csv")]
     with plt.style.context(STYLE, after_reset=True):
-        atomic_write(
-            paths[0], lambda tmp: panel.figure.savefig(tmp, format="pdf", metadata=PDF_METADATA)
-        )
-        atomic_write(
-            paths[1], lambda tmp: panel.figure.savefig(tmp, format="png", metadata=PNG_METADATA)
-        )
+        atomic_write_bytes(paths[0], rendered(panel.figure, "pdf", PDF_METADATA))
+        atomic_write_bytes(paths[1], rendered(panel.figure, "png", PNG_METADATA))
     plt.close(panel.figure)
     atomic_write_text(paths[2], f"Figure: {panel.name}\n{panel.caption}\nData: {paths[3].name}\n")
     atomic_write(paths[3], lambda tmp: write_csv(panel.data, tmp))
     return paths
+
+
+def rendered(figure: Figure, kind: str, metadata: dict) -> bytes:
+    """A figure's file in memory: written to disk by us, a full disk is one clear error
+    (matplotlib's own writer trips over its clean-up and leaves its file open)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=kind, metadata=metadata)
+    return buffer.getvalue()
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -22,7 +22,7 @@ import subprocess
 import time
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,12 +35,26 @@ from tqdm import tqdm
 
 from sim import sweep_folder
 from sim.errors import ExperimentError, SweepError
-from sim.experiment import Experiment, design_points, load_experiment
+from sim.experiment import (
+    Experiment,
+    design_points,
+    design_sample,
+    design_size,
+    load_experiment,
+)
 from sim.model import simulate
-from sim.pool import WorkerPool, worker_pool
+from sim.out_folder import (
+    check_empty,
+    check_output_path,
+    check_unlocked,
+    folder_lock,
+    is_sweep_folder,
+)
+from sim.pool import Faults, WorkerPool, run_tasks, worker_pool
 from sim.provenance import source_hash, sweep_inputs_hash
 from sim.scenario import ScenarioConfig, apply_overrides, field_exists
 from sim.sweep_folder import RUN_KEYS, load_runs, load_series, sweep_status
+from sim.text import printable
 
 __all__ = [
     "RunOptions",
@@ -153,6 +167,7 @@ class RunOptions:
         resume: finish the sweep already in the output folder, running only the missing runs.
         progress: show a progress bar.
         chunk_size: runs per task (default: up to 25, fewer for small sweeps).
+        force: write into a folder that holds other files (never another sweep's).
     """
 
     workers: int = 1
@@ -161,6 +176,7 @@ class RunOptions:
     resume: bool = False
     progress: bool = True
     chunk_size: int | None = None
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,7 +202,7 @@ def run_chunk(task: Task) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
     """Run a chunk; a run that raises becomes a row with status "error" and its traceback."""
     rows, frames = [], []
     for spec in task.runs:
-        row: dict[str, Any] = {key: getattr(spec, key) for key in (*RUN_KEYS, "seed")}
+        row = run_keys(spec)
         try:
             config = apply_overrides(task.config, spec.overrides, f"point {spec.point}")
             result = simulate(config, spec.seed, series=bool(task.series_columns))
@@ -200,6 +216,21 @@ def run_chunk(task: Task) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
             frames.append(frame.assign(**{key: row[key] for key in RUN_KEYS}))
     series = pd.concat(frames, ignore_index=True) if frames else None
     return rows, series
+
+
+def run_keys(spec: RunSpec) -> dict[str, Any]:
+    """The columns that identify a run: run id, point, replicate and seed."""
+    return {key: getattr(spec, key) for key in (*RUN_KEYS, "seed")}
+
+
+def given_up_chunk(task: Task, reason: str) -> tuple[list[dict[str, Any]], None]:
+    """A chunk given up after worker processes died running it: its runs, as failed runs."""
+    error = (
+        f"WorkerDied: the chunk of runs {task.runs[0].run_id} to {task.runs[-1].run_id} was "
+        f"given up because {reason} (killed by the system, out of memory?); `escalation run` "
+        "with a run's seed and values runs it alone"
+    )
+    return [{**run_keys(spec), "status": "error", "error": error} for spec in task.runs], None
 
 
 # --- the tables' columns ------------------------------------------------------------------------
@@ -267,26 +298,42 @@ def arrow_type(values: list[Any]) -> pa.DataType:
 # --- the output folder --------------------------------------------------------------------------
 
 
-def check_folder(out: Path, plan: SweepPlan, resume: bool) -> None:
+def check_folder(out: Path, plan: SweepPlan, options: RunOptions) -> None:
     """Check ``out`` may take this sweep, without writing anything.
 
-    Raises `SweepError` when ``out`` holds results of another sweep, or results without
-    ``resume``.
+    Raises `OutputError` when ``out`` cannot be a folder, lies in a sweep's table folder or
+    holds other files (without ``force``), and `SweepError` when it holds another sweep's files,
+    results without ``resume``, or more replicates than the plan's.
     """
+    check_output_path(out)
+    if not is_sweep_folder(out):
+        check_empty(out, options.force)
+        return
+    manifest_path = out / sweep_folder.MANIFEST
+    if not manifest_path.is_file():
+        raise SweepError(str(out), "", "holds sweep tables without a manifest; use another --out")
+    other = sweep_folder.read_manifest(out)
+    if other.get("fingerprint") != plan.fingerprint():
+        raise SweepError(
+            str(manifest_path),
+            "fingerprint",
+            f"holds the files of a different sweep ({other.get('name')!r}: scenario, points, seed "
+            "or outputs differ); use another --out",
+        )
     if not sweep_folder.has_results(out):
         return
-    if not resume:
+    if not options.resume:
         raise SweepError(
             str(out),
             "",
             "holds results already; pass --resume to finish them, or pick another --out",
         )
-    if sweep_folder.read_manifest(out).get("fingerprint") != plan.fingerprint():
+    if (done := sweep_folder.replicates_done(out)) > plan.replicates:
         raise SweepError(
-            str(out / sweep_folder.MANIFEST),
-            "fingerprint",
-            "results come from a different sweep (scenario, points, seed or outputs differ); "
-            "use another --out",
+            str(out),
+            "replicates",
+            f"holds runs of {done} replicates, more than the {plan.replicates} asked for; "
+            f"finished runs are never deleted: ask for {done} or more, or use another --out",
         )
 
 
@@ -366,39 +413,15 @@ def run_spec(plan: SweepPlan, point: int, replicate: int) -> RunSpec:
 
 
 def missing_tasks(
-    plan: SweepPlan, schema: TableSchema, done: set[tuple[int, int]], chunk_size: int | None
+    plan: SweepPlan, schema: TableSchema, done: np.ndarray, chunk_size: int | None
 ) -> Iterator[Task]:
-    """Chunks of the runs not done yet, made as they are needed (memory stays flat)."""
-    missing = plan.total - len(done)
-    size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(missing / 16)))
-    specs = (
-        run_spec(plan, point, replicate)
-        for point in range(len(plan.points))
-        for replicate in range(plan.replicates)
-        if (point, replicate) not in done
-    )
+    """Chunks of the runs not done yet (``done``: a flag per run id), made as they are needed
+    (memory stays flat)."""
+    missing = np.flatnonzero(~done)
+    size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(len(missing) / 16)))
+    specs = (run_spec(plan, *divmod(int(run_id), plan.replicates)) for run_id in missing)
     for chunk in itertools.batched(specs, size):
         yield Task(plan.config, chunk, schema.outcome_columns, schema.series_columns)
-
-
-def execute(
-    tasks: Iterator[Task], executor: Executor, parallelism: int
-) -> Iterator[tuple[int, tuple[list[dict[str, Any]], pd.DataFrame | None]]]:
-    """Yield (task index, result) as tasks finish, keeping a few tasks per worker in flight."""
-    queue = iter(enumerate(tasks))
-    pending: dict[Future, int] = {}
-
-    def refill() -> None:
-        while len(pending) < 2 * parallelism and (item := next(queue, None)) is not None:
-            pending[executor.submit(run_chunk, item[1])] = item[0]
-
-    refill()
-    while pending:
-        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in sorted(finished, key=pending.get):
-            index = pending.pop(future)
-            yield index, future.result()
-        refill()
 
 
 def chunk_tables(
@@ -420,48 +443,59 @@ def chunk_tables(
 def execute_sweep(
     plan: SweepPlan, out: str | Path, options: RunOptions, source: str = "<points>"
 ) -> dict[str, int]:
-    """Run the missing runs of ``plan`` into ``out``; return the counts of runs (total, done,
-    ok, error).
+    """Run the missing runs of ``plan`` into ``out``, holding the folder's lock; return the
+    counts of runs (total, done, ok, error) and of faults (parts set aside as damaged, worker
+    deaths, chunks rerun and given up).
 
     Nothing is written before the plan, the folder and the workers are known to be usable.
     """
     out = Path(out)
     schema = table_schema(plan, source)
-    check_folder(out, plan, options.resume)
-    with worker_pool(options.workers, options.dask, options.executor) as pool:
-        sweep_folder.tidy_parts(out, plan.replicates)
-        done = sweep_folder.done_runs(out, plan.replicates)
+    check_unlocked(out)
+    check_folder(out, plan, options)
+    faults = Faults()
+    with worker_pool(options.workers, options.dask, options.executor) as pool, folder_lock(out):
+        check_folder(out, plan, options)  # again: another sweep may have written meanwhile
+        set_aside = sweep_folder.tidy_parts(out, plan.replicates)
+        done = sweep_folder.done_runs(out, len(plan.points), plan.replicates)
         sweep_folder.write_manifest(
             out, manifest(plan, schema, sweep_folder.counts(out, plan.total))
         )
         try:
-            run_missing(plan, schema, out, done, pool, options)
+            run_missing(plan, schema, out, done, pool, options, faults)
         finally:
             counts = sweep_folder.counts(out, plan.total)
             sweep_folder.write_manifest(out, manifest(plan, schema, counts))
-    return counts
+    return {
+        **counts,
+        "set_aside": len(set_aside),
+        "worker_deaths": faults.deaths,
+        "chunks_rerun": faults.rerun,
+        "chunks_given_up": len(faults.given_up),
+    }
 
 
 def run_missing(
     plan: SweepPlan,
     schema: TableSchema,
     out: Path,
-    done: set[tuple[int, int]],
+    done: np.ndarray,
     pool: WorkerPool,
     options: RunOptions,
+    faults: Faults,
 ) -> None:
-    """Run the runs not in ``done``, writing each chunk into ``out`` as it finishes."""
+    """Run the runs not ``done``, writing each chunk into ``out`` as it finishes."""
     first = sweep_folder.next_part(out)
     chunks = missing_tasks(plan, schema, done, options.chunk_size)
     with tqdm(
         total=plan.total,
-        initial=len(done),
+        initial=int(done.sum()),
         unit="run",
-        desc=plan.info.get("name", "points"),
+        desc=printable(plan.info.get("name", "points")),
         disable=not options.progress,
         dynamic_ncols=True,
     ) as bar:
-        for index, result in execute(chunks, pool.executor, pool.parallelism):
+        for index, result in run_tasks(run_chunk, chunks, pool, given_up_chunk, faults):
             runs, series = chunk_tables(plan, schema, result)
             sweep_folder.write_chunk(out, first + index, runs, series)
             bar.update(len(result[0]))
@@ -588,24 +622,43 @@ def estimate(
     workers: int = 1,
     timed_runs: int = 3,
 ) -> dict[str, Any]:
-    """Number of runs (those missing from ``out``, if given) and a time estimate from a few runs."""
+    """Number of runs (those missing from ``out``, if given) and a time estimate from a few runs.
+
+    Only the timed runs' design points are made (a grid's alone), unless ``out`` holds the
+    sweep already.
+    """
     experiment = as_experiment(experiment)
-    plan = experiment_plan(experiment)
-    schema = table_schema(plan, str(experiment.path))
-    done: set[tuple[int, int]] = set()
-    if out is not None:
-        check_folder(Path(out), plan, resume=True)
-        done = sweep_folder.done_runs(Path(out), plan.replicates)
-    picks = np.linspace(0, plan.total - 1, min(timed_runs, plan.total)).astype(int)
-    specs = tuple(run_spec(plan, *divmod(int(i), plan.replicates)) for i in picks)
+    spec = experiment.spec
+    points, replicates = design_size(spec), spec.replicates
+    picks = sorted({int(i) for i in np.linspace(0, points * replicates - 1, timed_runs)})
+    sampled = design_sample(experiment, [run_id // replicates for run_id in picks])
+    timed = SweepPlan(
+        config=experiment.config,
+        points=sampled,
+        extra=[{} for _ in sampled],
+        replicates=1,
+        seed=spec.seed,
+        crn=spec.common_random_numbers,
+        outcomes=spec.outcomes,
+        series=spec.series,
+    )
+    schema = table_schema(timed, str(experiment.path))
+    specs = tuple(sampled_run(timed, run_id, replicates, i) for i, run_id in enumerate(picks))
     start = time.perf_counter()
-    run_chunk(Task(plan.config, specs, schema.outcome_columns, schema.series_columns))
+    run_chunk(Task(experiment.config, specs, schema.outcome_columns, schema.series_columns))
     per_run = (time.perf_counter() - start) / len(specs)
-    runs = plan.total - len(done)
+    done = 0
+    if out is not None:
+        check_output_path(Path(out))
+    if out is not None and is_sweep_folder(Path(out)):
+        plan = experiment_plan(experiment)
+        check_folder(Path(out), plan, RunOptions(resume=True))
+        done = int(sweep_folder.done_runs(Path(out), points, replicates).sum())
+    runs = points * replicates - done
     return {
-        "name": plan.info["name"],
-        "points": len(plan.points),
-        "replicates": plan.replicates,
+        "name": spec.name,
+        "points": points,
+        "replicates": replicates,
         "runs": runs,
         "seconds_per_run": per_run,
         "estimated_seconds": per_run * runs / workers,
@@ -613,19 +666,30 @@ def estimate(
     }
 
 
+def sampled_run(timed: SweepPlan, run_id: int, replicates: int, index: int) -> RunSpec:
+    """Run ``run_id`` of a sweep of ``replicates`` per point, whose point is ``timed``'s point
+    ``index``."""
+    point, replicate = divmod(run_id, replicates)
+    seed = run_seed(timed.seed, point, replicate, timed.crn)
+    return RunSpec(run_id, point, replicate, seed, timed.points[index])
+
+
 def format_status(status: dict[str, Any], out: Path) -> str:
-    """`sweep_status` as a few lines of text."""
+    """`sweep_status` as a few lines of text (user-given names and errors escaped)."""
     share = status["done"] / status["total"] if status["total"] else 1.0
     lines = [
-        f"{status['name']}: {status['done']:,} of {status['total']:,} runs done ({share:.0%}), "
-        f"{status['ok']:,} ok, {status['error']:,} failed"
+        f"{printable(status['name'])}: {status['done']:,} of {status['total']:,} runs done "
+        f"({share:.0%}), {status['ok']:,} ok, {status['error']:,} failed"
     ]
-    lines += [f"  run {f['run_id']} failed: {f['error']}" for f in status["failed"]]
+    lines += [f"  run {f['run_id']} failed: {printable(f['error'])}" for f in status["failed"]]
     if status["error"] > len(status["failed"]):
         lines.append(f"  ... and {status['error'] - len(status['failed'])} more")
-    if status["done"] < status["total"] and status["experiment_file"]:
+    lines += [f"  damaged part file, not counted: {path}" for path in status["damaged"]]
+    unfinished = status["done"] < status["total"] or status["damaged"]
+    if unfinished and status["experiment_file"]:
         lines.append(
             f"finish with: escalation sweep {status['experiment_file']} --out {out} --resume"
+            + (" (sets the damaged parts aside and reruns their runs)" if status["damaged"] else "")
         )
     return "\n".join(lines)
 

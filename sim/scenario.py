@@ -6,20 +6,21 @@ start with ``extends = "other.toml"`` and override only what differs: tables mer
 lists of named tables (sites, militias) merge by ``name``.
 """
 
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, ScenarioError, input_error
+from sim.errors import ScenarioError, input_error
+from sim.input_files import read_toml
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Name = Annotated[str, Field(min_length=1)]
 MAX_TROOPS = 200_000  # more than the US ever had in Iraq: a count beyond it is a typo
+MAX_EXTENDS = 16  # files in an ``extends`` chain: a longer one is a mistake
 
 
 class Strict(BaseModel):
@@ -514,36 +515,53 @@ def _named_tables(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value)
 
 
-def read_toml(path: Path, error: type[InputError] = ScenarioError) -> tuple[dict[str, Any], bytes]:
-    """A TOML file's mapping and bytes; a missing, unreadable or malformed file raises ``error``."""
-    source = str(path)
+def read_scenario_data(path: Path) -> dict[str, Any]:
+    """Read a scenario file into a mapping, resolving ``extends`` (relative to the file) up to
+    `MAX_EXTENDS` files deep."""
+    layers = [read_layer(path, None)]  # the file, then what it extends, and so on
+    seen = [path.resolve()]
+    while (parent := layers[-1].pop("extends", None)) is not None:
+        child = str(seen[-1]) if len(seen) > 1 else str(path)
+        if not isinstance(parent, str):
+            raise ScenarioError(child, "extends", "must be a file name (string)")
+        parent_path = (seen[-1].parent / parent).resolve()
+        if parent_path in seen:
+            raise ScenarioError(child, "extends", f"circular extends via {parent}")
+        if len(seen) >= MAX_EXTENDS:
+            raise ScenarioError(str(path), "extends", f"more than {MAX_EXTENDS} files deep")
+        if not parent_path.exists():
+            raise ScenarioError(child, "extends", f"no such file {parent}")
+        layers.append(read_layer(parent_path, (child, parent)))
+        seen.append(parent_path)
+    merged = layers.pop()
+    for layer in reversed(layers):
+        merged = _merge(merged, layer)
+    return merged
+
+
+def read_layer(path: Path, extended_by: tuple[str, str] | None) -> dict[str, Any]:
+    """One file of an ``extends`` chain; a file that cannot be read is named by the file that
+    extends it (``extended_by``: that file and its ``extends`` value)."""
     try:
-        raw = path.read_bytes()
-        return tomllib.loads(raw.decode("utf-8")), raw
-    except FileNotFoundError:
-        raise error(source, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise error(source, "", f"cannot read file ({problem})") from None
-    except tomllib.TOMLDecodeError as problem:
-        raise error(source, "", f"malformed TOML: {problem}") from None
+        data, _ = read_toml(path, ScenarioError, "scenario")
+    except ScenarioError as error:
+        if extended_by is None or error.field:
+            raise
+        child, parent = extended_by
+        raise ScenarioError(child, "extends", f"{parent}: {error.problem}") from None
+    check_unique_names(data, str(path))
+    return data
 
 
-def read_scenario_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario file into a mapping, resolving ``extends`` (relative to the file)."""
-    source = str(path)
-    data, _ = read_toml(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(source, "extends", "must be a file name (string)")
-    parent_path = (path.parent / parent).resolve()
-    if parent_path in _seen:
-        raise ScenarioError(source, "extends", f"circular extends via {parent}")
-    if not parent_path.exists():
-        raise ScenarioError(source, "extends", f"no such file {parent}")
-    base = read_scenario_data(parent_path, (*_seen, path.resolve()))
-    return _merge(base, data)
+def check_unique_names(data: dict[str, Any], source: str) -> None:
+    """Each list of named tables in one file (sites, militias, US types) names each item once:
+    ``extends`` merges items by name, so a repeated name would silently merge."""
+    for table, items in data.items():
+        if _named_tables(items):
+            names = [item["name"] for item in items]
+            repeated = sorted({str(n) for n in names if names.count(n) > 1})
+            if repeated:
+                raise ScenarioError(source, table, f"duplicate name(s) {', '.join(repeated)}")
 
 
 def load_scenario(path: str | Path) -> ScenarioConfig:

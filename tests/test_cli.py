@@ -51,10 +51,12 @@ def test_python_m_sim_is_the_same_command(cli):
     assert via_module.stdout == cli(*args).stdout
 
 
-def test_internal_errors_exit_1_not_2(cli, tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")  # --out under a regular file cannot be created: not a bad-input error
-    result = cli("run", JUNE, "--days", "5", "--out", blocker / "x")
+def test_internal_errors_exit_1_not_2(cli, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("sim.model.simulate", broken)
+    result = cli("run", JUNE, "--days", "5")
     assert result.exit_code == 1
 
 

@@ -11,6 +11,7 @@ and the simulated statistics are computed by the same code.
 """
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
@@ -22,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import RecordError, input_error
+from sim.input_files import read_bounded
 from sim.ladder import Rung
 
 COLUMNS = (
@@ -73,7 +75,8 @@ def load_events(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     source = str(path)
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        text = read_bounded(path).decode("utf-8")  # a regular file of bounded size only
+        with io.StringIO(text, newline="") as handle:
             reader = csv.DictReader(handle)
             header = tuple(reader.fieldnames or ())
             if header != COLUMNS:
@@ -85,7 +88,7 @@ def load_events(path: str | Path) -> pd.DataFrame:
             rows = [validate_row(raw, source, line) for line, raw in enumerate(reader, start=2)]
     except FileNotFoundError:
         raise RecordError(source, "", "file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+    except (OSError, ValueError, csv.Error) as error:
         raise RecordError(source, "", f"cannot read file ({error})") from None
     if not rows:
         raise RecordError(source, "", "no rows")

@@ -17,7 +17,8 @@ from pydantic import Field, ValidationError, model_validator
 from sim.calibration.apmc import ABCSettings, Prior
 from sim.calibration.record import StatisticSpec, load_events, record_statistics, untallied
 from sim.errors import CalibrationError, input_error
-from sim.scenario import ScenarioConfig, Strict, field_exists, load_scenario, read_toml
+from sim.input_files import read_toml
+from sim.scenario import ScenarioConfig, Strict, field_exists, load_scenario
 
 #: Scenario tables that are lists of named items (``militias.<name>.restraint``).
 LIST_TABLES = ("sites", "militias")
@@ -42,10 +43,10 @@ class PriorSpec(Strict):
 class ABCSpec(Strict):
     """``[abc]``: population size, kept fraction and stopping rule (see `ABCSettings`)."""
 
-    particles: Annotated[int, Field(ge=4)] = 200
+    particles: Annotated[int, Field(ge=4, le=100_000)] = 200
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     min_acceptance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    max_generations: Annotated[int, Field(ge=1)] = 6
+    max_generations: Annotated[int, Field(ge=1, le=100)] = 6
 
 
 class CalibratedSpec(Strict):
@@ -59,15 +60,15 @@ class CalibratedSpec(Strict):
 class ValidationSpec(Strict):
     """``[validation]``: runs of the posterior predictive check."""
 
-    draws: Annotated[int, Field(ge=2)] = 200
+    draws: Annotated[int, Field(ge=2, le=100_000)] = 200
 
 
 class ForecastSpec(Strict):
     """``[forecast]``: start date, horizon and runs of the forecast."""
 
     start: date
-    days: Annotated[int, Field(ge=1)] = 183
-    draws: Annotated[int, Field(ge=2)] = 200
+    days: Annotated[int, Field(ge=1, le=3650)] = 183
+    draws: Annotated[int, Field(ge=2, le=100_000)] = 200
 
 
 class CalibrationFile(Strict):
@@ -76,8 +77,8 @@ class CalibrationFile(Strict):
     name: Annotated[str, Field(min_length=1)]
     scenario: str
     record: str
-    seed: Annotated[int, Field(ge=0)]
-    workers: Annotated[int, Field(ge=1)] = 1
+    seed: Annotated[int, Field(ge=0, le=2**64 - 1)]
+    workers: Annotated[int, Field(ge=1, le=1024)] = 1
     out: str
     results: str
     checkpoints: Annotated[list[date], Field(min_length=1)]
@@ -130,7 +131,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """Read and check a calibration file, its scenarios and the record."""
     path = Path(path)
     source = str(path)
-    data, _ = read_toml(path, CalibrationError)
+    data, _ = read_toml(path, CalibrationError, "calibration")
     try:
         spec = CalibrationFile.model_validate(data)
     except ValidationError as error:
