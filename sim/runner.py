@@ -303,7 +303,7 @@ def check_folder(out: Path, plan: SweepPlan, options: RunOptions) -> None:
 
     Raises `OutputError` when ``out`` cannot be a folder, lies in a sweep's table folder or
     holds other files (without ``force``), and `SweepError` when it holds another sweep's files,
-    results without ``resume``, or more replicates than the plan's.
+    results without ``resume``, more replicates than the plan's, or runs made by other code.
     """
     check_output_path(out)
     if not is_sweep_folder(out):
@@ -334,6 +334,14 @@ def check_folder(out: Path, plan: SweepPlan, options: RunOptions) -> None:
             "replicates",
             f"holds runs of {done} replicates, more than the {plan.replicates} asked for; "
             f"finished runs are never deleted: ask for {done} or more, or use another --out",
+        )
+    made_by = other.get("source_sha256")
+    if made_by is not None and made_by != source_hash():
+        raise SweepError(
+            str(manifest_path),
+            "source_sha256",
+            "its runs were made by other code (the model or the runner changed since); "
+            "resuming would mix the two: use another --out",
         )
 
 

@@ -244,3 +244,16 @@ def test_resume_after_kill_equals_an_uninterrupted_sweep(tmp_path):
     whole = run_experiment(experiment, tmp_path / "whole", QUIET)
     pd.testing.assert_frame_equal(load_runs(killed), whole)
     pd.testing.assert_frame_equal(load_series(killed), load_series(tmp_path / "whole"))
+
+
+def test_resume_refuses_runs_made_by_other_code(tmp_path):
+    out = tmp_path / "out"
+    points_sweep(out, chunk_size=1)
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["source_sha256"] = "0" * 64  # as if the model had changed since
+    manifest_path.write_text(json.dumps(manifest))
+    before = load_runs(out)
+    with pytest.raises(SweepError, match="made by other code"):
+        points_sweep(out, resume=True)
+    pd.testing.assert_frame_equal(load_runs(out), before)
