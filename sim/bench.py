@@ -2,7 +2,9 @@
 
 Reports, in one run on one machine: runs per second of `escalation sweep` against `mesa.batch_run`
 on the same model, parameters and seeds (and checks that both give the same results); the speed-up
-from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day.
+from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day; and
+the peak memory of the exploratory analyses (`discover`, `robust`, `compare`, the Morris `plot`)
+on 100,000-run tables against loading those tables whole (`sim.bench_tables` makes them).
 """
 
 import os
@@ -180,6 +182,18 @@ def memory(folder: Path) -> None:
         print(f"| {size:,} | {seconds:.1f} | {main_peak:.0f} | {total_peak:.0f} |", flush=True)
 
 
+def analysis_memory(folder: Path) -> None:
+    """Peak memory of each analysis on a 100,000-run table, against loading the table whole."""
+    from sim.bench_tables import ANALYSIS_RUNS, measure_analyses
+
+    print(f"\n| analysis of {ANALYSIS_RUNS:,} runs | peak memory (MB) | of it, the imports (MB) | "
+          "data (MB) | data / whole table's |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    for name, peak, imports, ratio in measure_analyses(folder):
+        print(f"| {name} | {peak:.0f} | {imports:.0f} | {peak - imports:.0f} | {ratio:.2f} |",
+              flush=True)  # fmt: skip
+
+
 def main() -> None:
     start_load = os.getloadavg()[0]
     machine = platform.processor() or platform.machine()
@@ -191,6 +205,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         throughput(Path(tmp))
         memory(Path(tmp))
+        analysis_memory(Path(tmp))
     plain, recorded = time_per_day()
     print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
     print(f"load average at the start and at the end: {start_load:.2f}, {os.getloadavg()[0]:.2f}"

@@ -215,7 +215,7 @@ def morris_table(
     intervals of mu* and sigma (trajectories resampled, seeded), the seed-noise floor of mu*,
     and the factor's rank by mu* (1 = most influential)."""
     effects = elementary_effects(runs, outcome, levels)
-    floor = float(np.nanmean(effects["se"])) * math.sqrt(2 / math.pi) if len(effects) else math.nan
+    floor = float(effects["se"].mean()) * math.sqrt(2 / math.pi)  # NaN with one replicate
     rng = np.random.default_rng(seed)
     tail = (1 - confidence) / 2
     rows = []

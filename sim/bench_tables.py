@@ -1,0 +1,217 @@
+"""100,000-run sweep folders for `make bench`, and the peak memory of analysing them.
+
+Running 100,000 one-year runs takes an hour, and the analyses' memory does not depend on what
+the model computed, so `make bench` writes synthetic sweep folders with the real layout: every
+outcome column a run of the June 2020 scenario has (names and types from a probe run), random
+values, the manifest the runner writes. One has candidate policies, variants and worlds (for
+`discover`, `robust`, `compare`), one a Morris design over every numeric field (for `plot`).
+
+Each analysis runs as its own process; its peak resident memory comes from ``os.wait4``. The
+part due to the data is the peak less that of a process importing the same modules; the ratio
+compares it with the same for loading the whole table (`sim.sweep_folder.load_runs`).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.runner import flatten_outcomes, probe_run
+from sim.scenario import ScenarioConfig
+from sim.screening import MORRIS_COLUMNS, screened_fields
+from sim.sweep_folder import MANIFEST, RUNS, part_name
+
+ANALYSIS_RUNS = 100_000
+WRITE_ROWS = 5_000
+POLICIES = ["never", "proportionate", "disproportionate", "escalation_dominance"]
+VARIANTS = ["v2", "flat_choice"]
+REPLICATES = 50
+MORRIS_REPLICATES = 2
+
+
+def outcome_columns(rng: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
+    """Random values for every outcome column of a real run, of the same types."""
+    outcomes = flatten_outcomes(probe_run(ScenarioConfig())[0])
+    columns = {}
+    for name, value in outcomes.items():
+        if isinstance(value, bool):
+            columns[name] = rng.random(rows) < 0.3
+        elif isinstance(value, int) or value is None:
+            columns[name] = rng.poisson(5, rows)
+        elif isinstance(value, float):
+            columns[name] = rng.random(rows)
+        else:
+            columns[name] = np.full(rows, str(value), dtype=object)
+    columns["redline_crossed"] = rng.random(rows) < 0.3
+    columns["max_rung"] = rng.integers(0, 12, rows)
+    drawdown = rng.integers(1, 365, rows).astype(float)
+    columns["drawdown_day"] = np.where(rng.random(rows) < 0.5, drawdown, np.nan)
+    return columns
+
+
+def write_sweep(folder: Path, design: pd.DataFrame, manifest: dict, seed: int) -> None:
+    """A sweep folder holding ``design`` (one row per run) with random outcomes."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    (folder / RUNS).mkdir(parents=True)
+    for index, start in enumerate(range(0, len(design), WRITE_ROWS)):
+        part = design.iloc[start : start + WRITE_ROWS].reset_index(drop=True)
+        frame = pd.concat([part, pd.DataFrame(outcome_columns(rng, len(part)))], axis=1)
+        frame["status"], frame["error"] = "ok", None
+        table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+        pq.write_table(table, folder / RUNS / part_name(index))
+    counts = {"total": len(design), "done": len(design), "ok": len(design), "error": 0}
+    (folder / MANIFEST).write_text(json.dumps({**manifest, "counts": counts}), encoding="utf-8")
+
+
+def policies_sweep(folder: Path) -> Path:
+    """Variants x policies x worlds x replicates = 100,000 runs, as a robust-policy sweep."""
+    worlds = ANALYSIS_RUNS // (len(VARIANTS) * len(POLICIES) * REPLICATES)
+    rng = np.random.default_rng(np.random.SeedSequence(1))
+    restraint, enforcement = rng.random(worlds), rng.random(worlds)
+    rows = [
+        (variant, policy, world, replicate)
+        for variant in VARIANTS
+        for policy in POLICIES
+        for world in range(worlds)
+        for replicate in range(REPLICATES)
+    ]
+    design = pd.DataFrame(rows, columns=["variant", "us.policy", "world", "replicate"])
+    design.insert(0, "run_id", np.arange(len(design)))
+    design.insert(1, "point", design["run_id"] // REPLICATES)
+    design["seed"] = np.arange(len(design), dtype=np.uint64)
+    design["militias.*.restraint"] = restraint[design["world"]]
+    design["government.enforcement"] = enforcement[design["world"]]
+    design["policy"] = "us.policy=" + design["us.policy"]
+    manifest = {
+        "name": "bench_policies",
+        "design": {"kind": "lhs", "samples": worlds},
+        "horizon_days": 365,
+        "replicates": REPLICATES,
+        "common_random_numbers": True,
+        "parameters": [
+            {"name": "militias.*.restraint", "kind": "uniform"},
+            {"name": "government.enforcement", "kind": "uniform"},
+            {"name": "us.policy", "kind": "categorical", "values": POLICIES, "role": "lever"},
+            {"name": "variant", "kind": "categorical", "values": VARIANTS, "role": "variant"},
+        ],
+    }
+    write_sweep(folder, design, manifest, 2)
+    return folder
+
+
+def morris_sweep(folder: Path) -> Path:
+    """A Morris design over every numeric June 2020 field, 100,000 runs (wide: a column each)."""
+    fields = list(screened_fields(ScenarioConfig()))
+    steps = len(fields) + 1
+    trajectories = ANALYSIS_RUNS // (steps * MORRIS_REPLICATES)
+    rng = np.random.default_rng(np.random.SeedSequence(3))
+    points = trajectories * steps
+    step = np.arange(points) % steps
+    design = pd.DataFrame(
+        {
+            "point": np.repeat(np.arange(points), MORRIS_REPLICATES),
+            "replicate": np.tile(np.arange(MORRIS_REPLICATES), points),
+        }
+    )
+    design.insert(0, "run_id", np.arange(len(design)))
+    design["seed"] = np.arange(len(design), dtype=np.uint64)
+    values = rng.random((points, len(fields)))
+    for column, name in enumerate(fields):
+        design[name] = values[design["point"], column]
+    tags = {
+        "morris_trajectory": np.arange(points) // steps,
+        "morris_step": step,
+        "morris_param": np.where(step > 0, (step - 1) % len(fields), -1),
+        "morris_sign": np.where(step > 0, 1, 0),
+    }
+    for name in MORRIS_COLUMNS:
+        design[name] = tags[name][design["point"]]
+    manifest = {
+        "name": "bench_morris",
+        "design": {"kind": "morris", "samples": trajectories, "levels": 4},
+        "horizon_days": 365,
+        "replicates": MORRIS_REPLICATES,
+        "common_random_numbers": True,
+        "parameters": [{"name": name, "kind": "uniform"} for name in fields],
+    }
+    write_sweep(folder, design, manifest, 4)
+    return folder
+
+
+def peak_rss(command: list[str]) -> float:
+    """Peak resident memory (MB) of a command, run to its end; raises if it fails."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"error: {' '.join(command)} failed (exit {process.returncode})")
+    return usage.ru_maxrss / 1024
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def escalation(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "sim", *map(str, args)]
+
+
+IMPORTS = (
+    "import sim.cli, sim.exploration, sim.figures, sklearn.tree; "
+    "from sim.discovery import import_prim; import_prim()"
+)
+
+
+def analyses(policies: Path, morris: Path) -> Iterator[tuple[str, list[str], Path]]:
+    """(name, command, the folder it reads) of each measured analysis."""
+    yield (
+        "discover --where 'max_rung >= 9'",
+        escalation("discover", policies, "--where", "max_rung >= 9"),
+        policies,
+    )
+    yield (
+        "robust --outcome redline_crossed",
+        escalation(
+            "robust",
+            policies,
+            "--outcome",
+            "redline_crossed",
+            "--goal",
+            "min",
+            "--threshold",
+            "0.3",
+        ),
+        policies,
+    )
+    yield (
+        "compare --outcome redline_crossed --outcome us_killed",
+        escalation("compare", policies, "--outcome", "redline_crossed", "--outcome", "us_killed"),
+        policies,
+    )
+    yield "plot (Morris, 192 factors)", escalation("plot", morris), morris
+
+
+def load_code(path: Path) -> str:
+    """Python that imports what the analyses import, then loads a whole runs table."""
+    return f"{IMPORTS}; from sim.sweep_folder import load_runs; load_runs({str(path)!r})"
+
+
+def measure_analyses(folder: Path) -> list[tuple[str, float, float, float]]:
+    """(analysis, peak MB, imports MB, data share against the whole table) for each analysis."""
+    policies = policies_sweep(folder / "bench_policies")
+    morris = morris_sweep(folder / "bench_morris")
+    imports = peak_rss(python(IMPORTS))
+    whole = {path: peak_rss(python(load_code(path))) - imports for path in (policies, morris)}
+    rows = [("load the whole table (policies sweep)", whole[policies] + imports, imports, 1.0)]
+    rows.append(("load the whole table (Morris sweep)", whole[morris] + imports, imports, 1.0))
+    for name, command, source in analyses(policies, morris):
+        peak = peak_rss(command)
+        rows.append((name, peak, imports, (peak - imports) / whole[source]))
+    return rows
