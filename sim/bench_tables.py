@@ -62,8 +62,8 @@ def write_sweep(folder: Path, design: pd.DataFrame, manifest: dict, seed: int) -
     (folder / RUNS).mkdir(parents=True)
     for index, start in enumerate(range(0, len(design), WRITE_ROWS)):
         part = design.iloc[start : start + WRITE_ROWS].reset_index(drop=True)
-        frame = pd.concat([part, pd.DataFrame(outcome_columns(rng, len(part)))], axis=1)
-        frame["status"], frame["error"] = "ok", None
+        outcomes = {**outcome_columns(rng, len(part)), "status": "ok", "error": None}
+        frame = pd.concat([part, pd.DataFrame(outcomes, index=part.index)], axis=1)
         table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
         pq.write_table(table, folder / RUNS / part_name(index))
     counts = {"total": len(design), "done": len(design), "ok": len(design), "error": 0}
@@ -114,25 +114,25 @@ def morris_sweep(folder: Path) -> Path:
     rng = np.random.default_rng(np.random.SeedSequence(3))
     points = trajectories * steps
     step = np.arange(points) % steps
-    design = pd.DataFrame(
-        {
-            "point": np.repeat(np.arange(points), MORRIS_REPLICATES),
-            "replicate": np.tile(np.arange(MORRIS_REPLICATES), points),
-        }
-    )
-    design.insert(0, "run_id", np.arange(len(design)))
-    design["seed"] = np.arange(len(design), dtype=np.uint64)
-    values = rng.random((points, len(fields)))
-    for column, name in enumerate(fields):
-        design[name] = values[design["point"], column]
+    point = np.repeat(np.arange(points), MORRIS_REPLICATES)
+    runs = len(point)
+    values = rng.random((points, len(fields)))[point]
     tags = {
         "morris_trajectory": np.arange(points) // steps,
         "morris_step": step,
         "morris_param": np.where(step > 0, (step - 1) % len(fields), -1),
         "morris_sign": np.where(step > 0, 1, 0),
     }
-    for name in MORRIS_COLUMNS:
-        design[name] = tags[name][design["point"]]
+    design = pd.DataFrame(
+        {
+            "run_id": np.arange(runs),
+            "point": point,
+            "replicate": np.tile(np.arange(MORRIS_REPLICATES), points),
+            "seed": np.arange(runs, dtype=np.uint64),
+            **{name: values[:, column] for column, name in enumerate(fields)},
+            **{name: tags[name][point] for name in MORRIS_COLUMNS},
+        }
+    )
     manifest = {
         "name": "bench_morris",
         "design": {"kind": "morris", "samples": trajectories, "levels": 4},

@@ -84,13 +84,19 @@ def chosen_box(trajectory: pd.DataFrame, min_coverage: float) -> int:
 
 
 def box_limits(box: object, index: int, x: pd.DataFrame) -> pd.DataFrame:
-    """The restricted inputs of box ``index``: limits (or levels kept) and quasi-p-values."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _, table = box.inspect(index, style="data")[0]
+    """The restricted inputs of box ``index``: limits (or levels kept) and quasi-p-values.
+
+    Read from the box's limits and quasi-p-values directly: the Workbench's ``inspect`` cannot
+    tabulate a restricted categorical input.
+    """
+    limits, initial = box.box_lims[index], box.box_lims[0]
+    qp = box.p_values[index]
     rows = []
-    for name in table.index:
-        low, high, qp_low, qp_high = table.loc[name].to_numpy()
+    for name in initial.columns:
+        if all(a == b for a, b in zip(limits[name], initial[name], strict=True)):
+            continue
+        low, high = limits[name]
+        qp_low, qp_high = (np.nan if value == -1 else float(value) for value in qp[name])
         numeric = pd.api.types.is_numeric_dtype(x[name])
         rows.append(
             {
@@ -101,8 +107,8 @@ def box_limits(box: object, index: int, x: pd.DataFrame) -> pd.DataFrame:
                 "levels": "" if numeric else ", ".join(sorted(str(v) for v in low)),
                 "full_low": float(x[name].min()) if numeric else np.nan,
                 "full_high": float(x[name].max()) if numeric else np.nan,
-                "qp_low": float(qp_low),
-                "qp_high": float(qp_high),
+                "qp_low": qp_low,
+                "qp_high": qp_high,
             }
         )
     return pd.DataFrame(rows, columns=LIMIT_COLUMNS)

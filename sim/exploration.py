@@ -114,9 +114,9 @@ def morris_caption(sweep: SweepColumns, runs: int) -> str:
             "factor's range. Left: mu* (mean absolute effect, importance) against sigma (sd, "
             "interactions or non-linearity), with 95% percentile-bootstrap intervals over "
             f"trajectories (1000 resamples, seed {BOOTSTRAP_SEED}); grey: the mu* interval "
-            "reaches the seed-noise floor (dotted, median over factors: the mu* that seed noise "
-            "alone would give, from the replicates). Right: the top factors by mu*, numbered as "
-            "on the left. Drawdown day counts runs without a drawdown at the horizon.",
+            "reaches the factor's seed-noise floor (the mu* that seed noise alone would give "
+            "it, from the replicates; dotted: the median floor). Right: the top factors by mu*, "
+            "numbered as on the left. Drawdown day counts runs without a drawdown at the horizon.",
         ]
     )
 

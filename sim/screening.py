@@ -17,8 +17,9 @@ with y the mean over the point's replicates: the outcome's change per unit of th
 (normalised) range. Per factor: mu* = mean |EE| (importance), mu = mean EE (direction) and sigma
 = sd EE (interactions and non-linearity), with percentile-bootstrap intervals over trajectories.
 The seed noise of each EE is estimated from its replicates (paired by replicate, which under
-common random numbers share seeds); the noise floor, sqrt(2 / pi) times the mean standard error
-of the outcome's effects, is the mu* that seed noise alone would give a factor without effect.
+common random numbers share seeds); a factor's noise floor, sqrt(2 / pi) times the mean standard
+error of its effects, is the mu* that seed noise alone would give it without any effect. A change
+of any input can change which random draws a run uses, so the floor is a factor's own.
 """
 
 import math
@@ -215,12 +216,12 @@ def morris_table(
     intervals of mu* and sigma (trajectories resampled, seeded), the seed-noise floor of mu*,
     and the factor's rank by mu* (1 = most influential)."""
     effects = elementary_effects(runs, outcome, levels)
-    floor = float(effects["se"].mean()) * math.sqrt(2 / math.pi)  # NaN with one replicate
     rng = np.random.default_rng(seed)
     tail = (1 - confidence) / 2
     rows = []
     for index, name in enumerate(parameters):
-        ee = effects.loc[effects["param"] == index, "ee"].to_numpy()
+        mine = effects[effects["param"] == index]
+        ee = mine["ee"].to_numpy()
         rows.append({"outcome": outcome, "parameter": name, "effects": len(ee)})
         if len(ee) < 2:
             continue
@@ -234,7 +235,7 @@ def morris_table(
             sigma=float(ee.std(ddof=1)),
             sigma_low=float(np.quantile(sigma, tail)),
             sigma_high=float(np.quantile(sigma, 1 - tail)),
-            noise_floor=floor,
+            noise_floor=float(mine["se"].mean()) * math.sqrt(2 / math.pi),  # NaN: 1 replicate
         )
     table = pd.DataFrame(rows, columns=[*MORRIS_TABLE_COLUMNS])
     table["above_noise"] = ~(table["mu_star_low"] <= table["noise_floor"])

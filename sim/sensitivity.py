@@ -109,10 +109,11 @@ def indices(values: SaltelliValues, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     noise = noise_of_means(values, rows)
     variance = np.concatenate([f_a, f_b], axis=-1).var(axis=-1) - noise
     first, total = [], []
-    for column in values.f_ab:
-        f_ab = column[rows] - mean[..., None]
-        first.append((f_b * (f_ab - f_a)).mean(axis=-1) / variance)
-        total.append((0.5 * ((f_a - f_ab) ** 2).mean(axis=-1) - noise) / variance)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant outcome gives NaN
+        for column in values.f_ab:
+            f_ab = column[rows] - mean[..., None]
+            first.append((f_b * (f_ab - f_a)).mean(axis=-1) / variance)
+            total.append((0.5 * ((f_a - f_ab) ** 2).mean(axis=-1) - noise) / variance)
     return np.array(first), np.array(total)
 
 

@@ -36,6 +36,14 @@ def test_prim_recovers_a_planted_box():
     assert "a " in best["rule"] and "b " in best["rule"] and best["density"] > 0.9
 
 
+def test_a_categorical_input_is_restricted_to_the_levels_kept():
+    x, y = planted(2000)
+    y &= (x["policy"] == "never").to_numpy()
+    limits = discovery.discover(x, y, "planted, never", min_coverage=0.8).limits.set_index("input")
+    assert limits.loc["policy", "kind"] == "levels" and limits.loc["policy", "levels"] == "never"
+    assert limits.loc["policy", "qp_low"] < 1e-6
+
+
 def test_chosen_box_is_the_densest_with_enough_coverage():
     trajectory = pd.DataFrame(
         {"coverage": [1.0, 0.8, 0.6, 0.4], "density": [0.3, 0.5, 0.7, 0.9], "res_dim": [0, 1, 2, 2]}

@@ -106,7 +106,7 @@ def test_grid_sweep_gets_survival_fan_heatmap_and_attack_figures(grid, written):
     assert "Runs: 16 in the sweep, 16 ok, 0 failed" in caption
     assert "Kaplan-Meier" in caption and "Log-rank" in caption and "us.policy" in caption
     heat = (grid / "figures" / "heatmap.txt").read_text()
-    assert "militias.*.restraint (x) and government.enforcement (y)" in heat
+    assert "Militia restraint (militias.*.restraint, x) and Government enforcement" in heat
 
 
 def test_figures_have_journal_widths(grid, written):
