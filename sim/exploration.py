@@ -23,7 +23,7 @@ from sim.explore_figures import (
     robust_panel,
     sobol_panel,
 )
-from sim.figures import STYLE, Panel, write_panel
+from sim.figures import STYLE, Panel, remove_stale, write_panel
 from sim.io import atomic_write_text
 from sim.labels import label
 from sim.report import markdown_table
@@ -133,19 +133,12 @@ def plot_morris(folder: Path) -> list[Path]:
         )
     target = folder / "figures"
     written = write_panels([panel], target)
-    remove_other_figures(target, written)
+    remove_stale(target, written)
     return written
 
 
 def outcomes_of(tables: list[pd.DataFrame]) -> list[str]:
     return [str(table["outcome"].iloc[0]) for table in tables]
-
-
-def remove_other_figures(folder: Path, written: list[Path]) -> None:
-    """Delete figure files an earlier plot of this folder wrote and this one did not."""
-    for path in sorted(folder.iterdir()):
-        if path.suffix in {".pdf", ".png", ".txt", ".csv"} and path not in written:
-            path.unlink()
 
 
 def morris_report(folder: Path) -> str:
