@@ -6,16 +6,15 @@ outcome column a run of the June 2020 scenario has (names and types from a probe
 values, the manifest the runner writes. One has candidate policies, variants and worlds (for
 `discover`, `robust`, `compare`), one a Morris design over every numeric field (for `plot`).
 
-Each analysis runs as its own process; its peak resident memory comes from ``os.wait4``. The
-part due to the data is the peak less that of a process importing the same modules; the ratio
-compares it with the same for loading the whole table (`sim.sweep_folder.load_runs`).
+Each analysis runs as its own process, which reports its peak resident memory (VmHWM) as it
+exits, on 100,000 runs and on 1,000; the difference is what the data costs it, compared with the
+same difference for loading the whole table (`sim.sweep_folder.load_runs`).
 """
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from sim.screening import MORRIS_COLUMNS, screened_fields
 from sim.sweep_folder import MANIFEST, RUNS, part_name
 
 ANALYSIS_RUNS = 100_000
+SMALL_RUNS = 1_000  # the same analyses on this many runs: their memory without the data
 WRITE_ROWS = 5_000
 POLICIES = ["never", "proportionate", "disproportionate", "escalation_dominance"]
 VARIANTS = ["v2", "flat_choice"]
@@ -70,9 +70,9 @@ def write_sweep(folder: Path, design: pd.DataFrame, manifest: dict, seed: int) -
     (folder / MANIFEST).write_text(json.dumps({**manifest, "counts": counts}), encoding="utf-8")
 
 
-def policies_sweep(folder: Path) -> Path:
-    """Variants x policies x worlds x replicates = 100,000 runs, as a robust-policy sweep."""
-    worlds = ANALYSIS_RUNS // (len(VARIANTS) * len(POLICIES) * REPLICATES)
+def policies_sweep(folder: Path, runs: int) -> Path:
+    """Variants x policies x worlds x replicates = ``runs`` runs, as a robust-policy sweep."""
+    worlds = runs // (len(VARIANTS) * len(POLICIES) * REPLICATES)
     rng = np.random.default_rng(np.random.SeedSequence(1))
     restraint, enforcement = rng.random(worlds), rng.random(worlds)
     rows = [
@@ -106,11 +106,12 @@ def policies_sweep(folder: Path) -> Path:
     return folder
 
 
-def morris_sweep(folder: Path) -> Path:
-    """A Morris design over every numeric June 2020 field, 100,000 runs (wide: a column each)."""
+def morris_sweep(folder: Path, runs: int) -> Path:
+    """A Morris design over every numeric June 2020 field, about ``runs`` runs (wide: a column
+    each)."""
     fields = list(screened_fields(ScenarioConfig()))
     steps = len(fields) + 1
-    trajectories = ANALYSIS_RUNS // (steps * MORRIS_REPLICATES)
+    trajectories = max(2, runs // (steps * MORRIS_REPLICATES))
     rng = np.random.default_rng(np.random.SeedSequence(3))
     points = trajectories * steps
     step = np.arange(points) % steps
@@ -145,73 +146,92 @@ def morris_sweep(folder: Path) -> Path:
     return folder
 
 
-def peak_rss(command: list[str]) -> float:
-    """Peak resident memory (MB) of a command, run to its end; raises if it fails."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"error: {' '.join(command)} failed (exit {process.returncode})")
-    return usage.ru_maxrss / 1024
+def peak_rss(code: str, folder: Path) -> float:
+    """Peak resident memory (MB) of a Python process running ``code``, read from its own
+    ``/proc/self/status`` (VmHWM) as it exits: that high-water mark starts at its ``exec``, so
+    it does not include the memory of this process, which forked it."""
+    report = folder / "peak.txt"
+    hook = (
+        "import atexit\n"
+        "def _peak():\n"
+        "    lines = open('/proc/self/status').read().splitlines()\n"
+        "    peak = next(line.split()[1] for line in lines if line.startswith('VmHWM'))\n"
+        f"    open({str(report)!r}, 'w').write(peak)\n"
+        "atexit.register(_peak)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", hook + code], stdout=subprocess.DEVNULL)
+    if done.returncode:
+        raise SystemExit(f"error: {code} failed (exit {done.returncode})")
+    return int(report.read_text()) / 1024
 
 
-def python(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
+def escalation(*args: str | Path) -> str:
+    """Python code that runs `escalation ARGS...` (the CLI exits through SystemExit)."""
+    words = [str(arg) for arg in args]
+    return f"import sys; sys.argv = ['escalation', *{words!r}]; from sim.cli import main; main()"
 
 
-def escalation(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "sim", *map(str, args)]
-
-
-IMPORTS = (
-    "import sim.cli, sim.exploration, sim.figures, sklearn.tree; "
-    "from sim.discovery import import_prim; import_prim()"
-)
-
-
-def analyses(policies: Path, morris: Path) -> Iterator[tuple[str, list[str], Path]]:
-    """(name, command, the folder it reads) of each measured analysis."""
+def analyses() -> Iterator[tuple[str, str, Callable[[Path], list[str | Path]]]]:
+    """(name, the table it reads, its `escalation` arguments for a folder) of each analysis."""
     yield (
         "discover --where 'max_rung >= 9'",
-        escalation("discover", policies, "--where", "max_rung >= 9"),
-        policies,
+        "policies",
+        lambda folder: ["discover", folder, "--where", "max_rung >= 9"],
     )
     yield (
         "robust --outcome redline_crossed",
-        escalation(
+        "policies",
+        lambda folder: [
             "robust",
-            policies,
+            folder,
             "--outcome",
             "redline_crossed",
             "--goal",
             "min",
             "--threshold",
             "0.3",
-        ),
-        policies,
+        ],
     )
     yield (
         "compare --outcome redline_crossed --outcome us_killed",
-        escalation("compare", policies, "--outcome", "redline_crossed", "--outcome", "us_killed"),
-        policies,
+        "policies",
+        lambda folder: [
+            "compare",
+            folder,
+            "--outcome",
+            "redline_crossed",
+            "--outcome",
+            "us_killed",
+        ],
     )
-    yield "plot (Morris, 192 factors)", escalation("plot", morris), morris
+    yield "plot (Morris, 192 factors)", "Morris", lambda folder: ["plot", folder]
 
 
 def load_code(path: Path) -> str:
-    """Python that imports what the analyses import, then loads a whole runs table."""
-    return f"{IMPORTS}; from sim.sweep_folder import load_runs; load_runs({str(path)!r})"
+    """Python that loads a whole runs table (`sim.sweep_folder.load_runs`)."""
+    return f"from sim.sweep_folder import load_runs; load_runs({str(path)!r})"
 
 
 def measure_analyses(folder: Path) -> list[tuple[str, float, float, float]]:
-    """(analysis, peak MB, imports MB, data share against the whole table) for each analysis."""
-    policies = policies_sweep(folder / "bench_policies")
-    morris = morris_sweep(folder / "bench_morris")
-    imports = peak_rss(python(IMPORTS))
-    whole = {path: peak_rss(python(load_code(path))) - imports for path in (policies, morris)}
-    rows = [("load the whole table (policies sweep)", whole[policies] + imports, imports, 1.0)]
-    rows.append(("load the whole table (Morris sweep)", whole[morris] + imports, imports, 1.0))
-    for name, command, source in analyses(policies, morris):
-        peak = peak_rss(command)
-        rows.append((name, peak, imports, (peak - imports) / whole[source]))
+    """(analysis, peak MB on 100,000 runs, peak MB on 1,000, data share against the whole
+    table's) for loading each table whole and for each analysis.
+
+    The data's share of an analysis is its peak less its peak on 1,000 runs (the imports and
+    the work that does not grow with the runs), against the same for loading the whole table.
+    """
+    sizes = {"large": ANALYSIS_RUNS, "small": SMALL_RUNS}
+    tables = {
+        size: (policies_sweep(folder / f"policies-{size}", runs),
+               morris_sweep(folder / f"morris-{size}", runs))
+        for size, runs in sizes.items()
+    }  # fmt: skip
+    rows, whole = [], {}
+    for index, kind in enumerate(("policies", "Morris")):
+        large, small = (peak_rss(load_code(tables[s][index]), folder) for s in sizes)
+        whole[kind] = large - small
+        rows.append((f"load the whole table ({kind} sweep)", large, small, 1.0))
+    for name, kind, arguments in analyses():
+        index = 0 if kind == "policies" else 1
+        large, small = (peak_rss(escalation(*arguments(tables[s][index])), folder) for s in sizes)
+        rows.append((name, large, small, (large - small) / whole[kind]))
     return rows

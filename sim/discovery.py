@@ -98,10 +98,13 @@ def box_limits(box: object, index: int, x: pd.DataFrame) -> pd.DataFrame:
         low, high = limits[name]
         qp_low, qp_high = (np.nan if value == -1 else float(value) for value in qp[name])
         numeric = pd.api.types.is_numeric_dtype(x[name])
+        full = x[name].max() - x[name].min() if numeric else x[name].nunique()
+        kept = high - low if numeric else len(low)
         rows.append(
             {
                 "input": name,
                 "kind": "range" if numeric else "levels",
+                "share": float(kept / full) if full else 1.0,
                 "low": float(low) if numeric else np.nan,
                 "high": float(high) if numeric else np.nan,
                 "levels": "" if numeric else ", ".join(sorted(str(v) for v in low)),
@@ -117,6 +120,7 @@ def box_limits(box: object, index: int, x: pd.DataFrame) -> pd.DataFrame:
 LIMIT_COLUMNS = (
     "input",
     "kind",
+    "share",
     "low",
     "high",
     "levels",
@@ -178,13 +182,21 @@ def leaf_rules(tree, names: list[str], leaves: np.ndarray, y: np.ndarray) -> pd.
                 }
             )
             return
-        name, threshold = names[inner.feature[node]], inner.threshold[node]
-        walk(inner.children_left[node], [*conditions, f"{name} <= {threshold:.4g}"])
-        walk(inner.children_right[node], [*conditions, f"{name} > {threshold:.4g}"])
+        left, right = split_words(names[inner.feature[node]], inner.threshold[node])
+        walk(inner.children_left[node], [*conditions, left])
+        walk(inner.children_right[node], [*conditions, right])
 
     walk(0, [])
     table = pd.DataFrame(rows, columns=["rule", "runs", "density", "coverage"])
     return table.sort_values(["density", "runs"], ascending=False, kind="stable", ignore_index=True)
+
+
+def split_words(feature: str, threshold: float) -> tuple[str, str]:
+    """A split's two conditions; a one-hot level (``us.policy=never``) as ``==`` and ``!=``."""
+    name, sep, level = feature.partition("=")
+    if sep:
+        return f"{name} != {level}", f"{name} == {level}"
+    return f"{feature} <= {threshold:.4g}", f"{feature} > {threshold:.4g}"
 
 
 def discover(

@@ -10,6 +10,7 @@ them; ``name`` defaults to a slug of the expression.
 import shutil
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim import discovery, expressions, robust, screening, sensitivity, variants
@@ -40,7 +41,7 @@ def summary_outcomes(sweep: SweepColumns) -> list[str]:
     return [name for name, source in SUMMARY_SOURCES.items() if source in sweep.columns]
 
 
-def describe(sweep: SweepColumns, runs: int, note: str = "") -> str:
+def describe(sweep: SweepColumns, runs: int) -> str:
     """Caption lines naming the experiment and the runs used."""
     manifest = sweep.manifest
     total = manifest.get("counts", {}).get("done", runs)
@@ -48,7 +49,7 @@ def describe(sweep: SweepColumns, runs: int, note: str = "") -> str:
         f"Experiment: {sweep.name} ({manifest.get('experiment_file')}, sha256 "
         f"{manifest.get('experiment_sha256')})\n"
         f"Design: {sweep.design.get('kind', 'unknown')}; horizon {sweep.horizon} days\n"
-        f"Runs: {total} in the sweep, {runs} ok used{note}"
+        f"Runs: {total} in the sweep, {runs} ok used"
     )
 
 
@@ -72,7 +73,7 @@ def header(sweep: SweepColumns, runs: int) -> list[str]:
 
 
 def write_panels(panels: list[Panel], folder: Path) -> list[Path]:
-    """Save panels (drawn in the fixed style) into ``folder``."""
+    """Save panels into ``folder`` (made if missing); return the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     return [path for panel in panels for path in write_panel(panel, folder)]
 
@@ -123,8 +124,6 @@ def morris_caption(sweep: SweepColumns, runs: int) -> str:
 
 def plot_morris(folder: Path) -> list[Path]:
     """Draw the Morris figure of the sweep in ``folder`` into ``folder/figures``."""
-    import matplotlib.pyplot as plt
-
     sweep = open_sweep(folder)
     tables, runs = morris_tables(sweep)
     with plt.style.context(STYLE, after_reset=True):
@@ -302,8 +301,6 @@ def write_discovery(
     depth: int = discovery.DEFAULT_DEPTH,
 ) -> list[Path]:
     """PRIM and CART of the runs meeting ``where``; figures and section in the analysis folder."""
-    import matplotlib.pyplot as plt
-
     sweep = open_sweep(folder)
     inputs = sweep.inputs
     if not inputs:
@@ -361,6 +358,7 @@ def discovery_section(folder: Path, target: Path, found: discovery.Discovery) ->
     """The report section of one discovery."""
     base = target.relative_to(folder)
     limits = found.limits.assign(input=found.limits["input"].map(label))
+    limits = limits.astype(object).where(limits.notna(), "-")  # not restricted, or not a range
     chosen = found.trajectory.loc[found.chosen]
     return [
         f"## Scenario discovery: `{found.condition}`",
@@ -399,8 +397,6 @@ def write_robust(
     folder: Path, outcome: str, goal: str, threshold: float | None = None, name: str | None = None
 ) -> list[Path]:
     """Each policy's outcome and regret across the sampled worlds; figure and section."""
-    import matplotlib.pyplot as plt
-
     if goal not in robust.GOALS:
         raise InputError("--goal", goal, f"must be one of {', '.join(robust.GOALS)}")
     sweep = open_sweep(folder)
@@ -488,8 +484,6 @@ def write_compare(
     folder: Path, outcomes: list[str], reference: str | None = None, name: str | None = None
 ) -> list[Path]:
     """Policy effects per variant and which conclusions hold in every variant."""
-    import matplotlib.pyplot as plt
-
     sweep = open_sweep(folder)
     if "variant" not in sweep.columns:
         raise SweepError(str(folder), "variants", "the sweep has no model variants to compare")

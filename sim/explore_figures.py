@@ -193,8 +193,8 @@ def prim_panel(found: Discovery, caption: str) -> Panel:
 
 
 def draw_box_limits(axis, limits: pd.DataFrame) -> None:
-    """Each restricted input's kept range as a bar over its full range (0 to 1), with its
-    limits and quasi-p-values written beside it."""
+    """Each restricted input's kept range (or share of levels) as a bar over its full range
+    (0 to 1), with its limits (or levels) and quasi-p-values written beside it."""
     rows = np.arange(len(limits))
     for row, limit in zip(rows, limits.itertuples(), strict=True):
         if limit.kind == "range":
@@ -203,7 +203,8 @@ def draw_box_limits(axis, limits: pd.DataFrame) -> None:
             width = (limit.high - limit.low) / span
             text = f"{limit.low:.3g} to {limit.high:.3g}"
         else:
-            start, width, text = 0.0, 1.0, level_label(limit.levels)
+            start, width = 0.0, limit.share
+            text = ", ".join(level_label(level) for level in limit.levels.split(", "))
         axis.barh(row, 1.0, left=0.0, height=0.5, color="#eeeeee")
         axis.barh(row, width, left=start, height=0.5, color=OKABE_ITO[0])
         axis.text(1.03, row, f"{text}\nqp {qp_text(limit.qp_low, limit.qp_high)}",
@@ -269,13 +270,13 @@ def robust_panel(
     axes[1].plot(maxima, rows, "D", color=OKABE_ITO[1], ms=3, label="maximum")
     best = result.summary["minimax_regret"].to_numpy()
     axes[1].plot(maxima[best], rows[best], "D", mfc="none", mec="black", ms=6, mew=0.8)
-    axes[1].set_title("Regret across worlds (diamond: maximum)")
+    axes[1].set_title("Regret (diamond: maximum)")
     if result.threshold is not None:
         share = result.summary["satisficing_share"].to_numpy()
         axes[2].barh(rows, share, color=OKABE_ITO[2], height=0.6)
-        axes[2].set(xlim=(0, 1), xlabel="Share of worlds meeting the threshold")
-        axes[2].set_title(f"Satisficing ({'<=' if result.goal == 'min' else '>='} "
-                          f"{result.threshold:g})")  # fmt: skip
+        axes[2].set(xlim=(0, 1), xlabel="Share of worlds")
+        axes[2].set_title(f"Meets {'<=' if result.goal == 'min' else '>='} "
+                          f"{result.threshold:g}")  # fmt: skip
     axes[0].set_yticks(rows, names)
     axes[0].invert_yaxis()
     axes[0].set_ylabel(" / ".join(label(lever) for lever in levers))
@@ -318,7 +319,7 @@ def compare_panel(
     variants = list(dict.fromkeys(effects["variant"]))
     policies = [p for p in dict.fromkeys(effects["policy"]) if p != reference]
     figure, axes = plt.subplots(
-        1, len(outcomes), figsize=(DOUBLE_COLUMN, 1.4 + 0.45 * len(policies)), sharey=True,
+        1, len(outcomes), figsize=(DOUBLE_COLUMN, 2.2 + 0.45 * len(policies)), sharey=True,
         squeeze=False,
     )  # fmt: skip
     rows = np.arange(len(policies))
@@ -337,12 +338,11 @@ def compare_panel(
                 color=colour, elinewidth=0.8, capsize=1.5, label=level_label(variant),
             )  # fmt: skip
         axis.axvline(0, color="#555555", lw=0.6)
-        axis.set(xlabel=f"Effect on {labels[outcome]}")
+        versus = policy_words(reference, levers)
+        axis.set(xlabel=f"Effect on {labels[outcome]}\n(against {versus})")
     axes[0][0].set_yticks(rows, [policy_words(p, levers) for p in policies])
-    axes[0][0].invert_yaxis()
-    axes[0][0].set_ylabel(
-        " / ".join(label(lever) for lever in levers) + f"\nvs {policy_words(reference, levers)}"
-    )
+    axes[0][0].set_ylim(len(policies) - 0.5, -0.5)
+    axes[0][0].set_ylabel(" / ".join(label(lever) for lever in levers))
     handles, names = axes[0][0].get_legend_handles_labels()
     figure.legend(handles, names, loc="outside lower center", ncols=min(len(variants), 4),
                   title="Model variant")  # fmt: skip

@@ -251,6 +251,8 @@ GROUPED: dict[str, str] = {
 #: Levels whose words differ from the identifier with underscores as spaces, capitalised.
 LEVELS: dict[str, str] = {
     "escalation_dominance": "Escalation dominance",
+    "v1": "Model v1",
+    "v2": "Model v2",
     "deadly_only": "Deadly attacks only",
     "fixed_target": "Fixed target",
     "coin_flip": "Coin flip",

@@ -54,13 +54,6 @@ class SweepColumns:
         """Every swept input: design parameters, levers and the variant, in manifest order."""
         return [str(e["name"]) for e in self.manifest.get("parameters", []) if isinstance(e, dict)]
 
-    def declared_levels(self, name: str) -> list[Any]:
-        """The declared values of a categorical parameter (empty for ranges)."""
-        for entry in self.manifest.get("parameters", []):
-            if isinstance(entry, dict) and entry.get("name") == name:
-                return list(entry.get("values") or [])
-        return []
-
     def ok_runs(self, columns: list[str]) -> pd.DataFrame:
         """``columns`` of the runs that finished ok, sorted by ``run_id``."""
         for column in columns:
