@@ -150,7 +150,7 @@ def test_sobol_design_gets_sobol_figure_and_table(sobol):
     table = (sobol / "figures" / "sobol.csv").read_text().splitlines()
     assert table[0] == (
         "outcome,parameter,base_rows,first_order,first_low,first_high,total_order,total_low,"
-        "total_high,first_order_half,total_order_half"
+        "total_high,first_order_half,total_order_half,first_sum_low,first_sum_high"
     )
     assert len(table) == 1 + 3 * 2  # three outcomes x two parameters
     caption = (sobol / "figures" / "sobol.txt").read_text()
