@@ -146,7 +146,7 @@ def sobol_panel(
                 mec="black",
                 ms=2.5,
                 mew=0.6,
-                label=f"{text}, n/2" if kind == "first" else "same, total, n/2",
+                label="same, first n/2 base rows" if kind == "first" else "_nolegend_",
             )
         low = min(-0.05, part[["first_low", "total_low"]].to_numpy().min())
         high = max(1.05, part[["first_high", "total_high"]].to_numpy().max())

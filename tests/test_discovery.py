@@ -38,7 +38,7 @@ def test_prim_recovers_a_planted_box():
 
 def test_a_categorical_input_is_restricted_to_the_levels_kept():
     x, y = planted(2000)
-    y &= (x["policy"] == "never").to_numpy()
+    y = y & (x["policy"] == "never").to_numpy()
     limits = discovery.discover(x, y, "planted, never", min_coverage=0.8).limits.set_index("input")
     assert limits.loc["policy", "kind"] == "levels" and limits.loc["policy", "levels"] == "never"
     assert limits.loc["policy", "qp_low"] < 1e-6
