@@ -83,7 +83,7 @@ figures: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/escalation verify results
 
-# Runner benchmarks (about 5 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
+# Runner benchmarks (about 6 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
 # speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day, peak memory of the
 # exploratory analyses on 100,000-run tables. Figures in README.md.
 bench: $(STAMP)
