@@ -157,7 +157,7 @@ def sobol_panel(
     axes[0][0].set_yticks(rows, [label(name) for name in names])
     axes[0][0].invert_yaxis()
     handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=2)
+    figure.legend(handles, labels, loc="outside lower center", ncols=3)
     return Panel("sobol", figure, caption, table)
 
 
