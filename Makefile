@@ -69,7 +69,7 @@ validation: $(STAMP)
 	rm -rf out/calibrate_2020
 	$(BIN)/escalation calibrate experiments/calibrate_2020.toml
 
-# Regenerate results/ (about 30 minutes on 2 cores): the calibration (results/validation/ and
+# Regenerate results/ (about 20 minutes on 2 cores): the calibration (results/validation/ and
 # scenarios/june2020_calibrated.toml), then for each shipped experiment its sweep's runs and
 # manifest, its figures (PDF, PNG, caption, data), its exploratory analyses (discover, compare,
 # robust) and report.md; then results/SHA256SUMS over every
