@@ -69,9 +69,10 @@ validation: $(STAMP)
 	rm -rf out/calibrate_2020
 	$(BIN)/escalation calibrate experiments/calibrate_2020.toml
 
-# Regenerate results/ (about 6 minutes on 2 cores): the calibration (results/validation/ and
+# Regenerate results/ (about 20 minutes on 2 cores): the calibration (results/validation/ and
 # scenarios/june2020_calibrated.toml), then for each shipped experiment its sweep's runs and
-# manifest, its figures (PDF, PNG, caption, data) and report.md; then results/SHA256SUMS over every
+# manifest, its figures (PDF, PNG, caption, data), its exploratory analyses (discover, compare,
+# robust) and report.md; then results/SHA256SUMS over every
 # file. The list of steps lives in one place, sim/results_plan.py, which `make verify` runs too.
 # From scratch, so running it twice gives identical bytes.
 figures: $(STAMP)
@@ -82,8 +83,9 @@ figures: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/escalation verify results
 
-# Runner benchmarks (about 3 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
-# speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day. Figures in README.md.
+# Runner benchmarks (about 6 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
+# speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day, peak memory of the
+# exploratory analyses on 100,000-run tables. Figures in README.md.
 bench: $(STAMP)
 	$(BIN)/python -m sim.bench
 

@@ -317,9 +317,20 @@ def parameter_levels(values: pd.Series) -> pd.Series:
     return bins.map(labels).astype(pd.CategoricalDtype(list(labels.values()), ordered=True))
 
 
-def heatmap_table(runs: pd.DataFrame, x: str, y: str, horizon: int) -> pd.DataFrame:
-    """Per cell of (x, y): runs, P(red line crossed) and Kaplan-Meier median drawdown day."""
-    table = runs.assign(_x=parameter_levels(runs[x]), _y=parameter_levels(runs[y]))
+def declared_order(values: pd.Series, parameter: SweptParameter) -> pd.Series:
+    """A categorical parameter's values in its declared order; others binned if many-valued."""
+    if parameter.numeric:
+        return parameter_levels(values)
+    return values.astype(pd.CategoricalDtype(list(parameter.levels), ordered=True))
+
+
+def heatmap_table(
+    runs: pd.DataFrame, x: SweptParameter, y: SweptParameter, horizon: int
+) -> pd.DataFrame:
+    """Per cell of (x, y): runs, P(red line crossed) and Kaplan-Meier median drawdown day;
+    categorical parameters in their declared order."""
+    table = runs.assign(_x=declared_order(runs[x.name], x), _y=declared_order(runs[y.name], y))
+    x, y = x.name, y.name
     rows = []
     for (x_level, y_level), cell in table.groupby(["_x", "_y"], sort=True, observed=True):
         days, observed = drawdown_times(cell, horizon)
@@ -337,95 +348,23 @@ def heatmap_table(runs: pd.DataFrame, x: str, y: str, horizon: int) -> pd.DataFr
 
 # --- global sensitivity --------------------------------------------------------------------------
 
-
-SOBOL_OUTCOMES = {  # outcome column -> the runs column it is derived from, and its label
-    "redline_crossed": ("redline_crossed", "P(red line crossed)"),
-    "drawdown_day_restricted": ("drawdown_day", "Drawdown day (censored = horizon)"),
-    "us_killed": ("us_killed", "US killed"),
+#: Outcomes of the screening and Sobol' analyses: name -> the runs column it is computed from
+#: (the drawdown day of a run without one counts as the horizon).
+SUMMARY_SOURCES = {
+    "redline_crossed": "redline_crossed",
+    "drawdown_day_restricted": "drawdown_day",
+    "us_killed": "us_killed",
+    "n_attacks": "n_attacks",
 }
+SOBOL_OUTCOMES = ("redline_crossed", "drawdown_day_restricted", "us_killed")
 
 
-def sobol_matrices(
-    runs: pd.DataFrame, n_parameters: int, outcome: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """f_A (n,), f_B (n,) and f_AB (d, n) from a Saltelli-layout table, averaging replicates."""
-    means = runs.groupby(list(SOBOL_COLUMNS), sort=True)[outcome].mean()
-    f_a = block_values(means, "A", -1)
-    f_b = block_values(means, "B", -1)
-    f_ab = np.stack([block_values(means, "AB", i) for i in range(n_parameters)])
-    if not (len(f_a) == len(f_b) == f_ab.shape[1]):
-        raise SweepError(RUNS, "sobol", "blocks A, B and AB have different row counts")
-    return f_a, f_b, f_ab
-
-
-def block_values(means: pd.Series, block: str, param: int) -> np.ndarray:
-    """The mean outcome at each row of one Saltelli block, in row order; rows must be complete."""
-    try:
-        values = means.loc[(block, param)]
-    except KeyError:
-        raise SweepError(RUNS, "sobol", f"block {block} ({param}) has no ok runs") from None
-    rows = values.index.to_numpy()
-    if not np.array_equal(rows, np.arange(len(rows))):
-        raise SweepError(RUNS, "sobol", f"block {block} ({param}) is missing rows")
-    return values.to_numpy(dtype=float)
-
-
-def sobol_table(
-    runs: pd.DataFrame,
-    parameters: list[str],
-    outcome: str,
-    confidence: float = 0.95,
-    n_resamples: int = 999,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """First-order and total Sobol indices of ``outcome`` with percentile-bootstrap intervals.
-
-    Indices come from `scipy.stats.sobol_indices` (Saltelli 2010 estimators) on the evaluations
-    of the A, B and AB matrices; the intervals resample the rows of all three together with
-    `scipy.stats.bootstrap`, seeded so the table is reproducible.
-    """
-    f_a, f_b, f_ab = sobol_matrices(runs, len(parameters), outcome)
-    n = len(f_a)
-
-    def indices(rows: np.ndarray) -> np.ndarray:
-        func = {"f_A": f_a[None, rows], "f_B": f_b[None, rows], "f_AB": f_ab[:, None, rows]}
-        result = stats.sobol_indices(func=func, n=n)
-        return np.concatenate([result.first_order, result.total_order])
-
-    estimate = indices(np.arange(n))
-    interval = stats.bootstrap(
-        (np.arange(n),),
-        indices,
-        vectorized=False,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    ).confidence_interval
-    d = len(parameters)
-    return pd.DataFrame(
-        {
-            "outcome": outcome,
-            "parameter": parameters,
-            "first_order": estimate[:d],
-            "first_low": interval.low[:d],
-            "first_high": interval.high[:d],
-            "total_order": estimate[d:],
-            "total_low": interval.low[d:],
-            "total_high": interval.high[d:],
-        }
-    )
-
-
-def sobol_tables(
-    runs: pd.DataFrame, parameters: list[str], outcomes: list[str], horizon: int, confidence: float
-) -> pd.DataFrame:
-    """`sobol_table` for each of ``outcomes`` (keys of SOBOL_OUTCOMES), stacked."""
-    values = runs.assign(**{name: runs[SOBOL_OUTCOMES[name][0]].astype(float) for name in outcomes})
-    if "drawdown_day_restricted" in outcomes:
-        values["drawdown_day_restricted"] = drawdown_times(runs, horizon)[0]
-    tables = [sobol_table(values, parameters, name, confidence) for name in outcomes]
-    return pd.concat(tables, ignore_index=True)
+def summary_values(runs: pd.DataFrame, name: str, horizon: int) -> np.ndarray:
+    """A summary outcome of each run as floats (see `SUMMARY_SOURCES`)."""
+    values = runs[SUMMARY_SOURCES[name]].astype(float).to_numpy()
+    if name == "drawdown_day_restricted":
+        return np.where(np.isnan(values), float(horizon), values)
+    return values
 
 
 # --- attack counts -------------------------------------------------------------------------------
@@ -511,7 +450,7 @@ def plan_figures(
         for column in SOBOL_COLUMNS:
             if column not in columns:
                 raise SweepError(str(sweep.folder / RUNS), column, "missing column")
-        sobol = tuple(name for name, (source, _) in SOBOL_OUTCOMES.items() if source in columns)
+        sobol = tuple(name for name in SOBOL_OUTCOMES if SUMMARY_SOURCES[name] in columns)
     return FigurePlan(
         by=split,
         heat=pair,

@@ -2,7 +2,9 @@
 
 Reports, in one run on one machine: runs per second of `escalation sweep` against `mesa.batch_run`
 on the same model, parameters and seeds (and checks that both give the same results); the speed-up
-from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day.
+from 1 to 2 workers; peak memory of sweeps of 1,000 and 10,000 runs; time per simulated day; and
+the peak memory of the exploratory analyses (`discover`, `robust`, `compare`, the Morris `plot`)
+on 100,000-run tables against loading those tables whole (`sim.bench_tables` makes them).
 """
 
 import cProfile
@@ -197,6 +199,17 @@ def memory(folder: Path) -> None:
         print(f"| {size:,} | {seconds:.1f} | {main_peak:.0f} | {total_peak:.0f} |", flush=True)
 
 
+def analysis_memory(folder: Path) -> None:
+    """Peak memory of each analysis on a 100,000-run table, against loading the table whole."""
+    from sim.bench_tables import ANALYSIS_RUNS, SMALL_RUNS, measure_analyses
+
+    print(f"\n| on {ANALYSIS_RUNS:,} runs | peak memory (MB) | on {SMALL_RUNS:,} runs (MB) | "
+          "growth / the whole table's |")  # fmt: skip
+    print("|---|---|---|---|")
+    for name, large, small, ratio in measure_analyses(folder):
+        print(f"| {name} | {large:.0f} | {small:.0f} | {ratio:.2f} |", flush=True)
+
+
 def main() -> None:
     start_load = os.getloadavg()[0]
     machine = platform.processor() or platform.machine()
@@ -208,6 +221,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         throughput(Path(tmp))
         memory(Path(tmp))
+        analysis_memory(Path(tmp))
     plain, recorded = time_per_day()
     print(f"\ntime per simulated day: {plain:.3f} ms ({recorded:.3f} ms with the daily series)")
     print("\n| function (cProfile, own time) | share | ms per day under the profiler |")

@@ -390,6 +390,62 @@ def report(
 
 
 @app.command()
+def discover(
+    out: Annotated[Path, typer.Argument(help="Results folder of a sweep.")],
+    where: Annotated[
+        str,
+        typer.Option(help="Condition over outcomes, e.g. 'redline_crossed' or 'max_rung >= 9'."),
+    ],
+    name: Annotated[str | None, typer.Option(help="Name of the analysis folder.")] = None,
+    min_coverage: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="PRIM: the chosen box covers at least this.")
+    ] = 0.5,
+    mass_min: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="PRIM and CART: smallest box or leaf share.")
+    ] = 0.05,
+    depth: Annotated[int, typer.Option(min=1, max=10, help="CART: largest tree depth.")] = 3,
+) -> None:
+    """Scenario discovery: PRIM and CART of the runs meeting --where (the analysis extra)."""
+    from sim.exploration import write_discovery
+
+    for path in write_discovery(out, where, name, min_coverage, mass_min, depth):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def robust(
+    out: Annotated[Path, typer.Argument(help="Results folder of a sweep with levers.")],
+    outcome: Annotated[str, typer.Option(help="Outcome (or expression) to judge policies by.")],
+    goal: Annotated[str, typer.Option(help="min or max: which way the outcome is better.")],
+    threshold: Annotated[
+        float | None, typer.Option(help="Satisficing: the outcome a policy must meet.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the analysis folder.")] = None,
+) -> None:
+    """Robust policies: each candidate policy's outcome and regret across the sampled worlds."""
+    from sim.exploration import write_robust
+
+    for path in write_robust(out, outcome, goal, threshold, name):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def compare(
+    out: Annotated[Path, typer.Argument(help="Results folder of a sweep with variants, levers.")],
+    outcome: Annotated[list[str], typer.Option(help="Outcome (or expression); repeatable.")],
+    reference: Annotated[
+        str | None, typer.Option(help="Policy the others are compared with (default: first).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the analysis folder.")] = None,
+) -> None:
+    """Do conclusions about policies hold in every model variant?"""
+    from sim.exploration import write_compare
+
+    for path in write_compare(out, outcome, reference, name):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
 def verify(
     results: Annotated[Path, typer.Argument(help="Results folder to check, e.g. results/.")],
     against: Annotated[

@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, model_validator
 
 from sim.errors import ExperimentError, ScenarioError, input_error
 from sim.input_files import read_toml
+from sim.robust import check_levers_and_variants, cross_levers_and_variants, lever_levels
 from sim.rounding import round_array
 from sim.scenario import (
     ScenarioConfig,
@@ -45,6 +46,7 @@ from sim.scenario import (
     field_exists,
     load_scenario,
 )
+from sim.screening import DEFAULT_SPREAD, morris_design, screened_fields
 from sim.sweep_folder import SOBOL_COLUMNS
 from sim.text import UNPRINTABLE
 
@@ -165,19 +167,25 @@ Distribution = Annotated[
     Uniform | LogUniform | Integer | Categorical | Values, Field(discriminator="kind")
 ]
 
+DISTRIBUTION = TypeAdapter(Distribution)
+
 
 class Design(Strict):
     """How design points are chosen.
 
-    ``grid``: every combination of the parameters' levels (``levels`` per continuous parameter).
-    ``lhs``, ``random``: ``samples`` points. ``sobol``: Saltelli's scheme for Sobol' indices,
-    ``samples`` rows (a power of 2) in each of the matrices A, B and AB_i, i.e. samples * (d + 2)
-    points for d parameters.
+    ``grid``: every combination of the parameters' levels (``levels`` per continuous parameter,
+    default 5). ``lhs``, ``random``: ``samples`` points. ``sobol``: Saltelli's scheme for Sobol'
+    indices, ``samples`` rows (a power of 2) in each of the matrices A, B and AB_i, i.e.
+    samples * (d + 2) points for d parameters. ``morris``: ``samples`` Morris trajectories of
+    d + 1 points on a grid of ``levels`` (even, default 4) levels; without parameters, every
+    numeric scenario field is screened over ``spread`` (default 0.5) either side of its value
+    (`sim.screening`).
     """
 
-    kind: Literal["grid", "lhs", "sobol", "random"]
+    kind: Literal["grid", "lhs", "sobol", "random", "morris"]
     samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
-    levels: Annotated[int, Field(ge=2, le=MAX_LEVELS)] = 5
+    levels: Annotated[int, Field(ge=2, le=MAX_LEVELS)] | None = None
+    spread: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
 
     @model_validator(mode="after")
     def _samples_fit_kind(self) -> "Design":
@@ -187,7 +195,16 @@ class Design(Strict):
             raise ValueError("samples: not used by the grid design (use levels)")
         if self.kind == "sobol" and self.samples & (self.samples - 1):
             raise ValueError(f"samples: {self.samples} is not a power of 2 (Sobol' sequence)")
+        if self.kind == "morris" and self.levels is not None and self.levels % 2:
+            raise ValueError(f"levels: the Morris design needs an even number, not {self.levels}")
+        if self.kind != "morris" and self.spread is not None:
+            raise ValueError("spread: used only by the morris design")
         return self
+
+    @property
+    def grid_levels(self) -> int:
+        """Levels per continuous parameter: of a grid (default 5) or a Morris design (4)."""
+        return self.levels or (4 if self.kind == "morris" else 5)
 
 
 def folder_name(name: str) -> str:
@@ -215,11 +232,16 @@ class ExperimentFile(Strict):
     fixed: dict[str, Any] = Field(default_factory=dict)
     design: Design
     parameters: dict[str, Distribution] = Field(default_factory=dict)
+    levers: dict[str, Distribution] = Field(default_factory=dict)
+    variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _design_has_parameters(self) -> "ExperimentFile":
-        if self.design.kind != "grid" and not self.parameters:
+        if self.design.kind not in {"grid", "morris"} and not self.parameters:
             raise ValueError(f"parameters: the {self.design.kind} design needs at least one")
+        if (self.levers or self.variants) and self.design.kind in {"sobol", "morris"}:
+            table = "levers" if self.levers else "variants"
+            raise ValueError(f"{table}: not with the {self.design.kind} design (its layout)")
         return self
 
 
@@ -242,10 +264,20 @@ class Experiment:
         return list(self.spec.parameters)
 
     def describe_parameters(self) -> list[dict[str, Any]]:
-        """Name, kind and bounds (or values) of each parameter, in order."""
-        return [
-            {"name": name, "kind": p.kind, **p.bounds()} for name, p in self.spec.parameters.items()
+        """Name, kind and bounds (or values) of each parameter, then of each lever (role
+        "lever") and the variants (role "variant"), in order."""
+        spec = self.spec
+        described = [{"name": n, "kind": p.kind, **p.bounds()} for n, p in spec.parameters.items()]
+        described += [
+            {"name": n, "kind": p.kind, **p.bounds(), "role": "lever"}
+            for n, p in spec.levers.items()
         ]
+        if spec.variants:
+            names = list(spec.variants)
+            described.append(
+                {"name": "variant", "kind": "categorical", "values": names, "role": "variant"}
+            )
+        return described
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -263,10 +295,15 @@ def validate_experiment(
     sha256: str = "",
 ) -> Experiment:
     """Validate an experiment mapping; the scenario path is relative to ``base_dir``."""
-    if isinstance(data.get("parameters"), dict):
-        data = {**data, "parameters": _flatten_parameters(data["parameters"])}
+    for table in ("parameters", "levers"):
+        if isinstance(data.get(table), dict):
+            data = {**data, table: _flatten_parameters(data[table])}
     if isinstance(data.get("fixed"), dict):
         data = {**data, "fixed": _flatten_fixed(data["fixed"])}
+    if isinstance(data.get("variants"), dict):
+        variants = data["variants"].items()
+        flat = {k: _flatten_fixed(v) if isinstance(v, dict) else v for k, v in variants}
+        data = {**data, "variants": flat}
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as error:
@@ -280,7 +317,13 @@ def validate_experiment(
     config = _apply(config, spec.fixed, source, "fixed")
     if spec.horizon_days is not None:
         config = _apply(config, {"horizon_days": spec.horizon_days}, source, "")
-    _check_parameters(spec, config, source)
+    if spec.design.kind == "morris" and not spec.parameters:
+        fields = screened_fields(config, spec.design.spread or DEFAULT_SPREAD)
+        parameters = {name: DISTRIBUTION.validate_python(p) for name, p in fields.items()}
+        spec = spec.model_copy(update={"parameters": parameters})
+    _check_parameters(spec.parameters, config, source, "parameters")
+    _check_parameters(spec.levers, config, source, "levers")
+    check_levers_and_variants(spec, config, source)
     return Experiment(spec, path, sha256, scenario_path, config)
 
 
@@ -324,10 +367,12 @@ def _join(table: str, path: str) -> str:
     return f"{table}.{path}" if table else path
 
 
-def _check_parameters(spec: ExperimentFile, config: ScenarioConfig, source: str) -> None:
+def _check_parameters(
+    parameters: dict[str, Any], config: ScenarioConfig, source: str, table: str
+) -> None:
     """Every parameter names a scenario field, and its bounds are valid values of that field."""
-    for name, parameter in spec.parameters.items():
-        where = f"parameters.{name}"
+    for name, parameter in parameters.items():
+        where = f"{table}.{name}"
         if not field_exists(name, config):
             raise ExperimentError(source, where, "no such scenario field")
         for value in parameter.extremes():
@@ -343,12 +388,23 @@ def _check_parameters(spec: ExperimentFile, config: ScenarioConfig, source: str)
 
 
 def design_size(spec: ExperimentFile) -> int:
-    """The number of design points, computed without making them."""
-    if spec.design.kind == "grid":
-        return math.prod(len(p.grid(spec.design.levels)) for p in spec.parameters.values())
-    if spec.design.kind == "sobol":
-        return spec.design.samples * (len(spec.parameters) + 2)
-    return spec.design.samples
+    """The number of design points, levers and variants crossed in, computed without making
+    them."""
+    d = len(spec.parameters)
+    match spec.design.kind:
+        case "grid":
+            points = math.prod(
+                len(p.grid(spec.design.grid_levels)) for p in spec.parameters.values()
+            )
+        case "sobol":
+            points = spec.design.samples * (d + 2)
+        case "morris":
+            points = spec.design.samples * (d + 1)
+        case _:
+            points = spec.design.samples
+    if spec.levers or spec.variants:
+        points *= max(1, len(spec.variants)) * len(lever_levels(spec))
+    return points
 
 
 def check_size(spec: ExperimentFile, source: str) -> None:
@@ -373,7 +429,8 @@ def check_size(spec: ExperimentFile, source: str) -> None:
 def design_sample(experiment: Experiment, indices: list[int]) -> list[dict[str, Any]]:
     """Design points ``indices``: a grid's are made alone, a sampled design's are picked from
     the whole design (at most `MAX_POINTS`)."""
-    if experiment.spec.design.kind == "grid":
+    spec = experiment.spec
+    if spec.design.kind == "grid" and not (spec.levers or spec.variants):
         return [grid_point(experiment, index) for index in indices]
     points, _ = design_points(experiment)
     return [points[index] for index in indices]
@@ -382,7 +439,7 @@ def design_sample(experiment: Experiment, indices: list[int]) -> list[dict[str, 
 def grid_point(experiment: Experiment, index: int) -> dict[str, Any]:
     """Point ``index`` of a grid design (the last parameter varies fastest), made alone."""
     spec = experiment.spec
-    levels = [p.grid(spec.design.levels) for p in spec.parameters.values()]
+    levels = [p.grid(spec.design.grid_levels) for p in spec.parameters.values()]
     values = []
     for options in reversed(levels):
         index, digit = divmod(index, len(options))
@@ -394,21 +451,31 @@ def design_points(experiment: Experiment) -> tuple[list[dict[str, Any]], list[di
     """The design points (dicts of dotted overrides) and per-point extra columns, in order.
 
     Sampled designs draw from a generator seeded with the experiment seed's root
-    `numpy.random.SeedSequence`, whose spawned children seed the runs.
+    `numpy.random.SeedSequence`, whose spawned children seed the runs. Levers and variants, if
+    any, are crossed with the design's points (`sim.robust.cross_levers_and_variants`).
     """
+    spec = experiment.spec
+    points, extra = sampled_points(spec)
+    return cross_levers_and_variants(spec, points, extra)
+
+
+def sampled_points(spec: ExperimentFile) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The design's points over the parameters (before levers and variants are crossed in)."""
     from scipy.stats import qmc  # imported here: run workers do not need it
 
-    spec = experiment.spec
     parameters = list(spec.parameters.items())
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed))
     d = len(parameters)
     if spec.design.kind == "grid":
-        levels = [p.grid(spec.design.levels) for _, p in parameters]
+        levels = [p.grid(spec.design.grid_levels) for _, p in parameters]
         points = [
             dict(zip(spec.parameters, combo, strict=True)) for combo in itertools.product(*levels)
         ]
         return points, [{} for _ in points]
     n = spec.design.samples
+    if spec.design.kind == "morris":
+        unit, extra = morris_design(d, n, spec.design.grid_levels, rng)
+        return _map_unit(parameters, unit), extra
     if spec.design.kind == "sobol":
         return _saltelli(parameters, qmc.Sobol(2 * d, rng=rng).random_base2(int(math.log2(n))))
     if spec.design.kind == "lhs":

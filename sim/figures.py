@@ -24,7 +24,9 @@ from matplotlib.figure import Figure
 
 from sim import analysis
 from sim.analysis import FigurePlan, SweepResults
-from sim.io import atomic_write, atomic_write_bytes, atomic_write_text
+from sim.errors import SweepError
+from sim.io import atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text
+from sim.labels import label, level_label
 from sim.ladder import Rung
 
 SINGLE_COLUMN = 3.5  # inches, the usual journal column width
@@ -69,6 +71,7 @@ STYLE = {
 }
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 PNG_METADATA = {"Software": None}
+PLAN_FILE = "plan.json"  # which parameters `plot` split and mapped by, for `report`
 CONFIDENCE = 0.95
 DAY_LABEL = "Days since scenario start (d)"
 
@@ -126,11 +129,14 @@ def survival_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
         axes.fill_between(
             curve.days, curve.low, curve.high, step="post", color=colour, alpha=0.2, lw=0
         )
-        axes.step(curve.days, curve.survival, where="post", color=colour, label=curve.label)
+        axes.step(
+            curve.days, curve.survival, where="post", color=colour, label=level_label(curve.label)
+        )
     axes.axhline(0.5, color="#555555", lw=0.6, ls=":")
-    axes.set(xlim=(0, sweep.horizon), ylim=(0, 1.02), xlabel=DAY_LABEL)
+    last_day = max(float(curve.days[-1]) for curve in curves)
+    axes.set(xlim=(0, last_day), ylim=(0, 1.02), xlabel=DAY_LABEL)
     axes.set_ylabel("P(no drawdown yet)")
-    axes.legend(title=by.name if by else None, loc="best")
+    axes.legend(title=label(by.name) if by else None, loc="best")
     medians = "; ".join(
         f"{c.label}: {number(c.median)} [{number(c.median_low)}, {number(c.median_high)}] "
         f"({c.events} drawdowns in {c.n} runs)"
@@ -142,7 +148,8 @@ def survival_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
         "probability that US troops have not yet come down to the drawdown target by each day"
         + (f", one curve per level of {by.name}" if by else "")
         + f"; shaded: {CONFIDENCE:.0%} pointwise log-log confidence bands; runs without a "
-        "drawdown are censored at the horizon. Dotted line: 0.5.",
+        "drawdown are censored at the horizon; the axis ends at the last run's last day. "
+        "Dotted line: 0.5.",
         f"Median drawdown day [{CONFIDENCE:.0%} CI] (n.r. = not reached): {medians}",
     ]
     if by is not None and len(curves) > 1:
@@ -178,10 +185,10 @@ def fan_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
         axis.plot(fan["day"], fan["q50"], color=colour, label="median")
         axis.set(xlim=(0, fan["day"].max()))
         if plan.by is not None:
-            axis.set_title(str(level))
+            axis.set_title(level_label(level))
     label_size = plt.rcParams["axes.labelsize"]
     if plan.by is not None:
-        figure.suptitle(plan.by.name, fontsize=label_size)
+        figure.suptitle(label(plan.by.name), fontsize=label_size)
     if len(levels) > 1:
         figure.supxlabel(DAY_LABEL, fontsize=label_size)
     else:
@@ -189,7 +196,8 @@ def fan_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     axes[0][0].set(ylim=(-0.3, len(Rung) - 0.7), yticks=range(len(Rung)))
     axes[0][0].set_yticklabels([rung_label(r) for r in range(len(Rung))])
     axes[0][0].set_ylabel(f"Highest rung in past {analysis.FAN_WINDOW_DAYS} days")
-    axes[0][-1].legend(loc="upper right")
+    handles, names = axes[0][-1].get_legend_handles_labels()
+    figure.legend(handles, names, loc="outside lower center", ncols=3)
     caption = "\n".join(
         [
             describe_runs(sweep),
@@ -210,20 +218,23 @@ def fan_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
 def heatmap_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
     """P(red line crossed) and median drawdown day over two swept parameters."""
     x, y = plan.heat
-    table = analysis.heatmap_table(sweep.ok, x.name, y.name, sweep.horizon)
+    table = analysis.heatmap_table(sweep.ok, x, y, sweep.horizon)
     figure, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 2.9))
     outcomes = [
         ("p_redline", "P(red line crossed within horizon)", (0.0, 1.0), ".2f"),
         ("median_drawdown_day", "Median drawdown day (d)", (0.0, float(sweep.horizon)), ".0f"),
     ]
-    for axis, (column, label, limits, spec) in zip(axes, outcomes, strict=True):
+    for axis, (column, title, limits, spec) in zip(axes, outcomes, strict=True):
         grid = table.pivot(index=y.name, columns=x.name, values=column)
-        draw_heatmap(axis, grid, limits, spec, label)
-        axis.set(xlabel=x.name, ylabel=y.name)
+        grid = grid.reindex(index=list(dict.fromkeys(table[y.name])))
+        grid = grid.reindex(columns=list(dict.fromkeys(table[x.name])))
+        draw_heatmap(axis, grid, limits, spec, title)
+        axis.set(xlabel=label(x.name), ylabel=label(y.name))
     caption = "\n".join(
         [
             describe_runs(sweep),
-            f"Statistic: over {x.name} (x) and {y.name} (y), left: share of runs in which the US "
+            f"Statistic: over {label(x.name)} ({x.name}, x) and {label(y.name)} ({y.name}, y), "
+            "in their declared order, left: share of runs in which the US "
             "red line (an American killed) was crossed within the horizon; right: Kaplan-Meier "
             "median drawdown day (n.r. = more than half the runs had no drawdown by the horizon, "
             f"hatched). Parameters with more than {analysis.MAX_LEVELS} values are binned into "
@@ -235,7 +246,7 @@ def heatmap_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
 
 
 def draw_heatmap(
-    axis, grid: pd.DataFrame, limits: tuple[float, float], spec: str, label: str
+    axis, grid: pd.DataFrame, limits: tuple[float, float], spec: str, title: str
 ) -> None:
     """A cell grid with values written in, a colour bar, and hatching where a value is missing."""
     values = grid.to_numpy(dtype=float)
@@ -246,10 +257,11 @@ def draw_heatmap(
     axis.grid(False)
     axis.set_xticks(
         np.arange(values.shape[1]) + 0.5,
-        [analysis.level_name(v) for v in grid.columns],
+        [level_label(v) for v in grid.columns],
         rotation=30,
+        ha="right",
     )
-    axis.set_yticks(np.arange(values.shape[0]) + 0.5, [analysis.level_name(v) for v in grid.index])
+    axis.set_yticks(np.arange(values.shape[0]) + 0.5, [level_label(v) for v in grid.index])
     for (row, col), value in np.ndenumerate(values):
         if np.isnan(value):
             axis.add_patch(
@@ -268,62 +280,20 @@ def draw_heatmap(
                 fontsize=6,
                 color=colour,
             )
-    axis.figure.colorbar(mesh, ax=axis, label=label)
+    axis.figure.colorbar(mesh, ax=axis, label=title)
 
 
 # --- global sensitivity --------------------------------------------------------------------------
 
 
 def sobol_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
-    """First-order and total Sobol indices with bootstrap intervals, one panel per outcome."""
+    """First-order and total Sobol' indices with the seed noise removed (`sim.sensitivity`)."""
+    from sim.exploration import sobol_figure  # it builds on this module
+
     names = [p.name for p in sweep.parameters]
-    outcomes = plan.sobol_outcomes
-    table = analysis.sobol_tables(sweep.ok, names, list(outcomes), sweep.horizon, CONFIDENCE)
-    height = 1.4 + 0.3 * len(names)
-    figure, axes = plt.subplots(
-        1, len(outcomes), figsize=(DOUBLE_COLUMN, height), sharey=True, squeeze=False
+    return sobol_figure(
+        sweep.ok, names, sweep.horizon, list(plan.sobol_outcomes), describe_runs(sweep)
     )
-    axes = axes[0]
-    rows = np.arange(len(names))
-    for axis, outcome in zip(axes, outcomes, strict=True):
-        part = table[table["outcome"] == outcome]
-        label = analysis.SOBOL_OUTCOMES[outcome][1]
-        for offset, kind, colour, text in (
-            (-0.2, "first", OKABE_ITO[0], "first order $S_i$"),
-            (0.2, "total", OKABE_ITO[1], "total $S_{Ti}$"),
-        ):
-            estimate = part[f"{kind}_order"].to_numpy()
-            errors = [
-                estimate - part[f"{kind}_low"].to_numpy(),
-                part[f"{kind}_high"].to_numpy() - estimate,
-            ]
-            axis.barh(
-                rows + offset,
-                estimate,
-                height=0.4,
-                color=colour,
-                label=text,
-                xerr=np.clip(errors, 0, None),
-                error_kw={"lw": 0.8, "capsize": 1.5},
-            )
-        low = min(-0.05, part[["first_low", "total_low"]].to_numpy().min())
-        high = max(1.05, part[["first_high", "total_high"]].to_numpy().max())
-        axis.set(title=label, xlabel="Sobol index (share of variance)", xlim=(low, high))
-        axis.axvline(0, color="#555555", lw=0.6)
-    axes[0].set_yticks(rows, names)
-    axes[0].invert_yaxis()
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=2)
-    caption = "\n".join(
-        [
-            describe_runs(sweep),
-            "Statistic: first-order and total Sobol indices (scipy.stats.sobol_indices, Saltelli "
-            "2010 estimators, replicates averaged at each design point) of each outcome, with "
-            f"{CONFIDENCE:.0%} percentile-bootstrap intervals (999 resamples of design rows, "
-            "seed 0). Drawdown day counts runs without a drawdown at the horizon.",
-        ]
-    )
-    return Panel("sobol", figure, caption, table)
 
 
 # --- attack counts -------------------------------------------------------------------------------
@@ -349,21 +319,24 @@ def attacks_panel(sweep: SweepResults, plan: FigurePlan) -> Panel:
                 values["mean"],
                 height=bar,
                 color=colour,
-                label=level,
+                label=level_label(level),
                 xerr=errors,
                 error_kw={"lw": 0.6, "capsize": 1},
             )
-        axis.set_yticks(rows, names)
+        axis.set_yticks(rows, [level_label(name) for name in names])
         axis.invert_yaxis()
         axis.set(title=title, xlabel="Attacks per run (mean)")
     if plan.by is not None:
-        axes[1].legend(title=plan.by.name, loc="best")
+        handles, names = axes[1].get_legend_handles_labels()
+        figure.legend(
+            handles, names, title=label(plan.by.name), loc="outside lower center", ncols=4
+        )
     caption = "\n".join(
         [
             describe_runs(sweep),
             "Statistic: mean number of militia attacks per run on each site (left) and by each "
             f"group (right) over the horizon, with {CONFIDENCE:.0%} Student-t intervals of the mean"
-            + (f"; bars per level of {plan.by.name}" if plan.by else "")
+            + (f"; bars per level of {label(plan.by.name)} ({plan.by.name})" if plan.by else "")
             + ".",
         ]
     )
@@ -441,6 +414,12 @@ def plot_sweep(folder: Path, by: str | None = None, heat: list[str] | None = Non
     Returns:
         The paths written, figure by figure.
     """
+    from sim.exploration import is_morris, plot_morris  # they build on this module
+
+    if is_morris(folder):
+        if by is not None or heat:
+            raise SweepError("--by" if by else "--heat", "", "not used by Morris designs")
+        return plot_morris(folder)
     sweep = analysis.load_results(folder)
     plan = analysis.plan_figures(sweep, by, heat)
     panels = build_panels(sweep, plan)
@@ -448,7 +427,14 @@ def plot_sweep(folder: Path, by: str | None = None, heat: list[str] | None = Non
     target.mkdir(exist_ok=True)
     written = [path for panel in panels for path in write_panel(panel, target)]
     remove_stale(target, written)
+    atomic_write_json(target / PLAN_FILE, plan_choices(plan))
     return written
+
+
+def plan_choices(plan: FigurePlan) -> dict[str, object]:
+    """The parameters a plot split and mapped by, as `report` reads them back."""
+    heat = [p.name for p in plan.heat] if plan.heat else None
+    return {"by": plan.by.name if plan.by else None, "heat": heat}
 
 
 def file_digest(path: Path) -> str:

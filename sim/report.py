@@ -1,12 +1,15 @@
 """A short Markdown summary of a sweep, with the tables behind its figures."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from sim import analysis
 from sim.analysis import FigurePlan, SweepResults
+from sim.figures import PLAN_FILE, plan_choices
 from sim.io import atomic_write_text
+from sim.labels import label
 
 CONFIDENCE = 0.95
 
@@ -30,6 +33,16 @@ def figure_link(sweep: SweepResults, name: str) -> list[str]:
     if (sweep.folder / "figures" / f"{name}.png").exists():
         return [f"![{name}](figures/{name}.png)", ""]
     return []
+
+
+def drawn_choices(folder: Path) -> dict[str, object] | None:
+    """The parameters the last `escalation plot` split and mapped by (None if not plotted)."""
+    path = folder / "figures" / PLAN_FILE
+    try:
+        choices = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return choices if isinstance(choices, dict) else None
 
 
 def header(sweep: SweepResults) -> list[str]:
@@ -69,7 +82,8 @@ def survival_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     if plan.by is not None and len(curves) > 1:
         tests = analysis.logrank_table(sweep.ok, plan.by, sweep.horizon)
         lines += [
-            f"Log-rank tests between levels of `{plan.by.name}` (two-sided, pairwise):",
+            f"Log-rank tests between levels of {label(plan.by.name)} (`{plan.by.name}`; "
+            "two-sided, pairwise):",
             "",
             markdown_table(tests),
             "",
@@ -95,13 +109,13 @@ def fan_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
 def heatmap_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     """Red-line probability and median drawdown day per cell of the two heat-map parameters."""
     x, y = plan.heat
-    table = analysis.heatmap_table(sweep.ok, x.name, y.name, sweep.horizon)
+    table = analysis.heatmap_table(sweep.ok, x, y, sweep.horizon)
     return [
-        f"## Outcomes over `{x.name}` and `{y.name}`",
+        f"## Outcomes over {label(x.name)} and {label(y.name)}",
         "",
         *figure_link(sweep, "heatmap"),
-        "Share of runs crossing the red line within the horizon and Kaplan-Meier median "
-        "drawdown day, per cell.",
+        f"Share of runs crossing the red line within the horizon and Kaplan-Meier median "
+        f"drawdown day, per cell of `{x.name}` and `{y.name}`.",
         "",
         markdown_table(table),
         "",
@@ -109,18 +123,16 @@ def heatmap_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
 
 
 def sobol_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
-    """First-order and total Sobol indices of each outcome, with bootstrap intervals."""
+    """Sobol' indices with the seed noise removed, the noise shares and the checks."""
+    from sim.exploration import sobol_report_lines  # it builds on this module
+
     names = [p.name for p in sweep.parameters]
     outcomes = list(plan.sobol_outcomes)
-    table = analysis.sobol_tables(sweep.ok, names, outcomes, sweep.horizon, CONFIDENCE)
     return [
         "## Global sensitivity",
         "",
         *figure_link(sweep, "sobol"),
-        f"Sobol indices with {CONFIDENCE:.0%} percentile-bootstrap intervals (999 resamples).",
-        "",
-        markdown_table(table),
-        "",
+        *sobol_report_lines(sweep.ok, names, sweep.horizon, outcomes),
     ]
 
 
@@ -155,10 +167,42 @@ def render_report(sweep: SweepResults, plan: FigurePlan) -> str:
 
 
 def write_report(folder: Path, by: str | None = None, heat: list[str] | None = None) -> Path:
-    """Write ``folder/report.md`` for the sweep in ``folder``; return its path."""
+    """Write ``folder/report.md`` for the sweep in ``folder``; return its path.
+
+    Without ``by`` and ``heat`` the report follows the last `escalation plot` of the folder, so
+    it describes the figures it embeds; given ones that differ from the plot's, it embeds no
+    figure and says which `plot` command would draw the matching ones.
+    """
+    from sim.exploration import analysis_sections, is_morris, morris_report
+
+    path = folder / "report.md"
+    if is_morris(folder):
+        atomic_write_text(path, morris_report(folder))
+        return path
+    drawn = drawn_choices(folder)
+    if drawn is not None and by is None and not heat:
+        by, heat = drawn.get("by"), drawn.get("heat")
     sweep = analysis.load_results(folder)
     plan = analysis.plan_figures(sweep, by, heat)
     text = render_report(sweep, plan)
-    path = folder / "report.md"
+    if drawn is not None and drawn != plan_choices(plan):
+        text = without_figures(text, replot_note(folder, plan))
+    text += analysis_sections(folder)
     atomic_write_text(path, text)
     return path
+
+
+def without_figures(text: str, note: str) -> str:
+    """The report without its image lines, and ``note`` after the title."""
+    lines = [line for line in text.split("\n\n") if not line.startswith("![")]
+    return "\n\n".join([lines[0], note, *lines[1:]])
+
+
+def replot_note(folder: Path, plan: FigurePlan) -> str:
+    """Why a report embeds no figures, and the command that draws matching ones."""
+    options = f" --by '{plan.by.name}'" if plan.by else ""
+    options += "".join(f" --heat '{p.name}'" for p in plan.heat or ())
+    return (
+        "The figures in `figures/` were drawn with other parameters than this report uses; "
+        f"run `escalation plot {folder}{options}` to draw matching ones."
+    )

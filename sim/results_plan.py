@@ -2,9 +2,10 @@
 folder, and `escalation verify` runs it again in a temporary copy of the inputs to compare.
 
 The plan: the calibration (``results/validation/`` and the calibrated scenario), then for each
-experiment in `FIGURE_EXPERIMENTS` its sweep, figures and report (``results/NAME/``), then
-``results/SHA256SUMS``. Every step is an `escalation` command run from the project folder, with
-its outputs deleted first, so the results never mix with those of older code.
+experiment in `FIGURE_EXPERIMENTS` its sweep, figures, exploratory analyses (`ANALYSES`) and
+report (``results/NAME/``), then ``results/SHA256SUMS``. Every step is an `escalation` command run
+from the project folder, with its outputs deleted first, so the results never mix with those of
+older code.
 
 Run it with ``python -m sim.results_plan [PROJECT_FOLDER]``.
 """
@@ -22,7 +23,19 @@ from sim.errors import InputError
 from sim.scenario import read_toml
 
 CALIBRATION = "experiments/calibrate_2020.toml"
-FIGURE_EXPERIMENTS = ("drawdown", "redline")
+FIGURE_EXPERIMENTS = ("drawdown", "screen", "redline", "variants", "robust")
+#: Exploratory analyses run on an experiment's results after its figures, before its report.
+ANALYSES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "redline": (("discover", "--where", "redline_crossed"),),
+    "variants": (
+        ("compare", "--outcome", "redline_crossed", "--outcome", "us_killed",
+         "--outcome", "n_attacks"),
+    ),
+    "robust": (
+        ("robust", "--outcome", "redline_crossed", "--goal", "min", "--threshold", "0.25"),
+        ("robust", "--outcome", "us_killed", "--goal", "min"),
+    ),
+}  # fmt: skip
 RESULTS = "results"
 CHECKSUMS = "SHA256SUMS"
 # What the plan reads: copied into the temporary folder `escalation verify` regenerates in.
@@ -58,7 +71,9 @@ def plan(root: Path) -> list[Step]:
     for name in FIGURE_EXPERIMENTS:
         folder = f"{RESULTS}/{name}"
         sweep = ("sweep", f"experiments/{name}.toml", "--out", folder, "--no-progress")
-        steps += [Step(sweep, (folder,)), Step(("plot", folder)), Step(("report", folder))]
+        steps += [Step(sweep, (folder,)), Step(("plot", folder))]
+        steps += [Step((command, folder, *rest)) for command, *rest in ANALYSES.get(name, ())]
+        steps.append(Step(("report", folder)))
     return steps
 
 

@@ -1,4 +1,5 @@
-"""Statistics behind the figures: Kaplan-Meier, log-rank, fans, heat maps, Sobol, attack counts."""
+"""Statistics behind the figures: Kaplan-Meier, log-rank, fans, heat maps, attack counts
+(Sobol' indices: tests/test_sensitivity.py)."""
 
 import json
 from pathlib import Path
@@ -7,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from scipy.stats import qmc
 
 from sim import analysis
 from sim.analysis import SweptParameter
@@ -107,7 +107,8 @@ def test_heatmap_table_gives_cell_probabilities_and_medians():
         redline_crossed=[True, False, True, True, False, False],
         drawdown_day=[10.0, 20.0, np.nan, np.nan, 5.0, 7.0],
     )
-    table = analysis.heatmap_table(runs, "x", "y", horizon=100).set_index(["x", "y"])
+    x, y = SweptParameter("x", True, (0.1, 0.9)), SweptParameter("y", True, (1, 2))
+    table = analysis.heatmap_table(runs, x, y, horizon=100).set_index(["x", "y"])
     assert table.loc[(0.1, 1), "p_redline"] == 0.5
     assert table.loc[(0.1, 2), "p_redline"] == 1.0
     assert table.loc[(0.1, 1), "median_drawdown_day"] == 10  # S(10) = 0.5
@@ -115,56 +116,23 @@ def test_heatmap_table_gives_cell_probabilities_and_medians():
     assert table["runs"].tolist() == [2, 2, 2]
 
 
+def test_heatmap_table_keeps_the_declared_order_of_categorical_levels():
+    runs = runs_table(
+        policy=["proportionate", "never", "escalation_dominance", "never"],
+        y=[1, 1, 1, 2],
+        redline_crossed=[True, False, True, False],
+        drawdown_day=[1.0, 2.0, 3.0, 4.0],
+    )
+    declared = ("never", "proportionate", "escalation_dominance")  # not alphabetical
+    x, y = SweptParameter("policy", False, declared), SweptParameter("y", True, (1, 2))
+    table = analysis.heatmap_table(runs, x, y, horizon=100)
+    assert list(dict.fromkeys(table["policy"])) == list(declared)
+
+
 def test_many_valued_parameters_are_binned():
     levels = analysis.parameter_levels(pd.Series(np.linspace(0, 1, 50)))
     assert levels.nunique() == analysis.HEAT_BINS
     assert levels.cat.ordered
-
-
-def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
-    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
-
-
-def saltelli_runs(function, n: int, d: int, noise: float = 0.0) -> pd.DataFrame:
-    """A runs table in the runner's Saltelli layout, two replicates per point (+noise, -noise)."""
-    sample = qmc.Sobol(2 * d, seed=12).random(n) * 2 * np.pi - np.pi
-    a, b = sample[:, :d], sample[:, d:]
-    blocks = [("A", -1, a), ("B", -1, b)]
-    for i in range(d):
-        ab = a.copy()
-        ab[:, i] = b[:, i]
-        blocks.append(("AB", i, ab))
-    frames = []
-    for block, param, x in blocks:
-        for sign in (1, -1):
-            frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(d)])
-            frame["y"] = function(x) + sign * noise
-            frame["sobol_block"], frame["sobol_param"], frame["sobol_row"] = block, param, range(n)
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def test_sobol_indices_of_ishigami_match_analytic_values():
-    # Analytic indices for a = 7, b = 0.1 on [-pi, pi]^3 (Ishigami & Homma 1990).
-    first = [0.3139, 0.4424, 0.0]
-    total = [0.5576, 0.4424, 0.2437]
-    # With n = 4096 base samples the estimators' standard errors are ~0.015 (bootstrap), so 0.04
-    # is between two and three of them. The +-1 replicate noise must average out exactly.
-    runs = saltelli_runs(ishigami, n=4096, d=3, noise=1.0)
-    table = analysis.sobol_table(runs, ["x0", "x1", "x2"], "y", n_resamples=200, seed=1)
-    assert table["first_order"].to_numpy() == pytest.approx(first, abs=0.04)
-    assert table["total_order"].to_numpy() == pytest.approx(total, abs=0.04)
-    assert (table["first_low"] <= first).all() and (table["first_high"] >= first).all()
-    assert (table["total_low"] <= total).all() and (table["total_high"] >= total).all()
-    again = analysis.sobol_table(runs, ["x0", "x1", "x2"], "y", n_resamples=200, seed=1)
-    pd.testing.assert_frame_equal(table, again)  # seeded bootstrap
-
-
-def test_sobol_refuses_incomplete_blocks():
-    runs = saltelli_runs(ishigami, n=8, d=3)
-    missing = runs[~((runs["sobol_block"] == "AB") & (runs["sobol_row"] == 3))]
-    with pytest.raises(SweepError, match="missing rows"):
-        analysis.sobol_table(missing, ["x0", "x1", "x2"], "y", n_resamples=10)
 
 
 def test_attack_counts_give_mean_and_t_interval():

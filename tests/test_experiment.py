@@ -24,12 +24,15 @@ UNIFORM = {"kind": "uniform", "low": 0.1, "high": 0.9}
 POLICY = {"kind": "categorical", "values": ["never", "proportionate", "disproportionate"]}
 
 
-@pytest.mark.parametrize("name", ["smoke", "drawdown", "redline"])
+@pytest.mark.parametrize("name", ["smoke", "drawdown", "redline", "screen", "variants", "robust"])
 def test_shipped_experiments_validate(name):
     loaded = load_experiment(EXPERIMENTS / f"{name}.toml")
     points, extra = design_points(loaded)
     assert len(points) == len(extra) > 0
-    assert all(set(point) == set(loaded.parameter_names) for point in points)
+    swept = set(loaded.parameter_names) | set(loaded.spec.levers)
+    assert all(swept <= set(point) for point in points)
+    switches = {path for variant in loaded.spec.variants.values() for path in variant}
+    assert all(set(point) <= swept | switches for point in points)
 
 
 def test_grid_is_every_combination_in_order():
@@ -220,7 +223,11 @@ def test_fixed_fields_apply_to_the_base_scenario():
             "valid integer",
         ),
         ({"replicates": 0}, "replicates", "greater than or equal to 1"),
-        ({"design": {"kind": "factorial"}}, "design.kind", "'grid', 'lhs', 'sobol' or 'random'"),
+        (
+            {"design": {"kind": "factorial"}},
+            "design.kind",
+            "'grid', 'lhs', 'sobol', 'random' or 'morris'",
+        ),
         ({"design": {"kind": "sobol", "samples": 12}}, "design.samples", "power of 2"),
         ({"design": {"kind": "lhs"}}, "design.samples", "required"),
         ({"outcomes": ["drawdown_day", "nonsense"]}, "outcomes", "unknown outcome"),

@@ -4,10 +4,23 @@ import hashlib
 import struct
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from conftest import JUNE
 
-from sim.figures import DOUBLE_COLUMN, PNG_DPI, SINGLE_COLUMN, plot_sweep
+from sim.analysis import FigurePlan, SweepResults, load_results, plan_figures
+from sim.figures import (
+    DOUBLE_COLUMN,
+    PNG_DPI,
+    SINGLE_COLUMN,
+    STYLE,
+    attacks_panel,
+    fan_panel,
+    heatmap_panel,
+    plot_sweep,
+    survival_panel,
+)
 from sim.report import write_report
 from sim.runner import RunOptions, run_experiment
 
@@ -106,7 +119,7 @@ def test_grid_sweep_gets_survival_fan_heatmap_and_attack_figures(grid, written):
     assert "Runs: 16 in the sweep, 16 ok, 0 failed" in caption
     assert "Kaplan-Meier" in caption and "Log-rank" in caption and "us.policy" in caption
     heat = (grid / "figures" / "heatmap.txt").read_text()
-    assert "militias.*.restraint (x) and government.enforcement (y)" in heat
+    assert "Militia restraint (militias.*.restraint, x) and Government enforcement" in heat
 
 
 def test_figures_have_journal_widths(grid, written):
@@ -136,10 +149,13 @@ def test_sobol_design_gets_sobol_figure_and_table(sobol):
     assert "fan" not in {path.stem for path in written}  # no series recorded
     table = (sobol / "figures" / "sobol.csv").read_text().splitlines()
     assert table[0] == (
-        "outcome,parameter,first_order,first_low,first_high,total_order,total_low,total_high"
+        "outcome,parameter,base_rows,first_order,first_low,first_high,total_order,total_low,"
+        "total_high,first_order_half,total_order_half,first_sum_low,first_sum_high"
     )
     assert len(table) == 1 + 3 * 2  # three outcomes x two parameters
-    assert "percentile-bootstrap" in (sobol / "figures" / "sobol.txt").read_text()
+    caption = (sobol / "figures" / "sobol.txt").read_text()
+    assert "percentile-bootstrap" in caption and "seed noise removed" in caption
+    assert "seed noise measured" in caption  # one replicate per point: that check fails
 
 
 def test_report_holds_the_tables(grid, written, sobol):
@@ -189,3 +205,50 @@ def test_cli_unknown_parameter_is_bad_input(cli, grid):
     result = cli("plot", grid, "--by", "us.polcy")
     assert result.exit_code == 2
     assert result.output.startswith("error: --by: us.polcy: not a swept parameter")
+
+
+def test_survival_axis_ends_where_the_data_end():
+    runs = pd.DataFrame(
+        {"run_id": range(4), "status": "ok", "drawdown_day": [10.0, 20.0, 30.0, 40.0]}
+    )
+    sweep = SweepResults(Path("x"), runs, None, {"name": "t", "horizon_days": 365}, [])
+    plan = FigurePlan(None, None, (), survival=True, fan=False, attacks=False)
+    with plt.style.context(STYLE, after_reset=True):
+        panel = survival_panel(sweep, plan)
+    assert panel.figure.axes[0].get_xlim() == (0.0, 40.0)  # not the 365-day horizon
+    plt.close(panel.figure)
+
+
+def test_legends_sit_outside_the_data_and_labels_are_words(grid):
+    sweep = load_results(grid)
+    plan = plan_figures(sweep)
+    with plt.style.context(STYLE, after_reset=True):
+        attacks, fan = attacks_panel(sweep, plan), fan_panel(sweep, plan)
+    for panel in (attacks, fan):
+        assert panel.figure.legends and all(a.get_legend() is None for a in panel.figure.axes)
+        plt.close(panel.figure)
+    assert attacks.figure.legends[0].get_title().get_text() == "US policy (true type)"
+    entries = [text.get_text() for text in attacks.figure.legends[0].get_texts()]
+    assert entries == ["Never", "Proportionate"]
+
+
+def test_categorical_heat_map_axis_follows_the_declared_order(grid):
+    sweep = load_results(grid)
+    plan = plan_figures(sweep, heat=["us.policy", "government.enforcement"])
+    with plt.style.context(STYLE, after_reset=True):
+        panel = heatmap_panel(sweep, plan)
+    axis = panel.figure.axes[0]
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["Never", "Proportionate"]
+    assert axis.get_xlabel() == "US policy (true type)"
+    plt.close(panel.figure)
+
+
+def test_report_after_plot_by_describes_the_figure_it_embeds(grid):
+    plot_sweep(grid, by="government.enforcement")
+    text = write_report(grid).read_text()
+    assert "![survival](figures/survival.png)" in text
+    assert "Log-rank tests between levels of Government enforcement" in text
+    other = write_report(grid, by="us.policy").read_text()
+    assert "![survival]" not in other
+    assert "escalation plot" in other and "--by 'us.policy'" in other
+    plot_sweep(grid)  # as the other tests expect it
