@@ -171,9 +171,8 @@ def load_events(path: str | Path) -> pd.DataFrame:
     table = pd.DataFrame([row.model_dump() for row in rows], columns=list(COLUMNS))
     table["date"] = pd.to_datetime(table["date"])
     table["tally"] = table["tally"].astype("Int64")
-    table["rung"] = [
-        rung_of(r.kind, r.target, r.us_killed, r.others_killed) for r in table.itertuples()
-    ]
+    rungs = [rung_of(r.kind, r.target, r.us_killed, r.others_killed) for r in table.itertuples()]
+    table["rung"] = pd.array(rungs, dtype="Int64")
     return table
 
 
@@ -202,15 +201,6 @@ class History:
     iran_strikes: np.ndarray  # Iran's direct (missile) strikes
     threats: int  # US threats
     baghdad: int  # attacks on the Baghdad sites (embassy and airport)
-
-    @property
-    def days(self) -> int:
-        return len(self.deaths)
-
-    @property
-    def end(self) -> date:
-        """Last day covered."""
-        return self.start + timedelta(days=self.days - 1)
 
     @property
     def site_attacks(self) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The validation report: ``report.json`` for programs and ``report.md`` for readers."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +148,7 @@ def rolling_data(result: "RollingResult", settings: Any) -> dict[str, Any]:
     last = fit.abc.posterior
     return {
         "origin": fit.until.isoformat(),
-        "weeks": [result.weeks[0].isoformat(), result.weeks[-1].isoformat()],
+        "weeks": [result.weeks[0].isoformat(), (result.weeks[-1] + timedelta(days=6)).isoformat()],
         "observed_total": int(result.observed.sum()),
         "generations": len(fit.abc.generations),
         "final_acceptance": round(last.acceptance, 4),
@@ -177,7 +178,8 @@ def report_markdown(data: dict[str, Any]) -> str:
         f"stopped because the acceptance fell to {last['acceptance']:.3f}, below the floor of "
         f"{settings['min_acceptance']}"
         if data["converged"]
-        else f"**did not converge**: stopped at the cap of {settings['max_generations']} generations"
+        else f"**did not converge**: it stopped at the cap of {settings['max_generations']} "
+        "generations"
     )
 
     def prob(key: str) -> str:
@@ -314,7 +316,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     for r in data["rolling"]:
         hawkes = r["hawkes"]
         lines += [
-            f"### Origin {r['origin']}: weeks {r['weeks'][0]} to {r['weeks'][1]} "
+            f"### Origin {r['origin']}: {r['weeks'][0]} to {r['weeks'][1]} "
             f"({r['observed_total']} attacks listed)",
             "",
             f"Fit: {r['generations']} generations, final acceptance "

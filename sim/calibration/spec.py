@@ -72,8 +72,8 @@ class ABCSpec(Strict):
 class SBCSpec(Strict):
     """``[sbc]``: simulation-based calibration on the prior draws of the main fit."""
 
-    histories: Annotated[int, Field(ge=10)] = 100
-    nearest: Annotated[int, Field(ge=5)] = 100
+    histories: Annotated[int, Field(ge=2)] = 100
+    nearest: Annotated[int, Field(ge=2)] = 100
 
 
 class RollingSpec(Strict):
