@@ -20,10 +20,17 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.figures import plot_fan
-from sim.calibration.forecast import SERIES, ensemble, run_weights, summary, weekly_table
+from sim.calibration.forecast import (
+    SERIES,
+    Ensemble,
+    ensemble,
+    run_weights,
+    summary,
+    weekly_table,
+)
 from sim.calibration.histories import FORECAST_COLUMNS, Batch, continue_batch, run_batch
 from sim.calibration.record import history_from_record, load_events
-from sim.calibration.skill import Forecast, baseline_forecasts
+from sim.calibration.skill import Forecast, Hawkes, baseline_forecasts
 from sim.errors import InputError
 from sim.io import atomic_write, atomic_write_json, atomic_write_text
 from sim.scenario import CalendarEvent, ScenarioConfig, validate_scenario
@@ -140,7 +147,7 @@ def record_daily(fit: FitInputs) -> np.ndarray:
 
 def forecasts(
     fit: FitInputs, batch: Batch, first: date, days: int, seed: int
-) -> tuple[dict[str, dict[str, Forecast]], Any, Any]:
+) -> tuple[dict[str, dict[str, Forecast]], Ensemble, Hawkes]:
     """The model's weekly forecasts by series and the baselines' of attacks on sites, over
     ``days`` days from ``first``; also the model's ensemble and the fitted Hawkes process."""
     weights = run_weights(fit.posterior, fit.replicates)

@@ -25,28 +25,19 @@ BASELINE_STYLES = {"poisson_past": ":", "hawkes": "--"}
 
 
 def plot_posterior(priors: list[Prior], posterior: pd.DataFrame, path: Path) -> None:
-    """Weighted histogram of each fitted parameter over its prior range (flat line: prior)."""
+    """Posterior probability of each of 20 equal bins of the prior's scale (log for log-uniform
+    priors), against the prior's 1/20 per bin (line)."""
     fig, axes = plt.subplots(1, len(priors), figsize=(2.8 * len(priors), 2.6), squeeze=False)
+    weights = posterior["weight"] / posterior["weight"].sum()
     for ax, prior in zip(axes[0], priors, strict=True):
         edges = (np.geomspace if prior.log else np.linspace)(prior.low, prior.high, 21)
-        ax.hist(
-            posterior[prior.path],
-            bins=edges,
-            weights=posterior["weight"],
-            density=True,
-            color="tab:blue",
-            alpha=0.8,
-        )
-        if prior.log:
-            density = 1 / (edges * np.log(prior.high / prior.low))
-        else:
-            density = np.full_like(edges, 1 / (prior.high - prior.low))
-        ax.plot(edges, density, color="gray", lw=1)
+        ax.hist(posterior[prior.path], bins=edges, weights=weights, color="tab:blue", alpha=0.8)
+        ax.axhline(1 / 20, color="gray", lw=1)
         if prior.log:
             ax.set_xscale("log")
         ax.set_title(prior.path, fontsize=7)
-        ax.set_yticks([])
-    fig.suptitle("Posterior (bars) against the prior (line), over the prior's range", fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.suptitle("Posterior probability per bin (bars) against the prior (line)", fontsize=9)
     save(fig, path)
 
 
@@ -67,6 +58,19 @@ def plot_sbc(sbc: "SBCResult", path: Path) -> None:
     save(fig, path)
 
 
+def draw_forecasters(ax: plt.Axes, x: np.ndarray, rows: pd.DataFrame, color: str) -> None:
+    """The model's 90% and 50% bands and mean, and each baseline's mean, week by week."""
+    model = rows[rows["forecaster"] == "model"]
+    for low, high, alpha, label in (("q05", "q95", 0.18, "90%"), ("q25", "q75", 0.35, "50%")):
+        ax.fill_between(x, model[low], model[high], color=color, alpha=alpha, step="mid",
+                        label=f"model {label}")  # fmt: skip
+    ax.plot(x, model["mean"], color=color, label="model mean")
+    for name in rows["forecaster"].unique():
+        if name != "model":
+            own = rows[rows["forecaster"] == name]
+            ax.plot(x, own["mean"], BASELINE_STYLES.get(name, "-."), color="gray", label=name)
+
+
 def plot_rolling(weekly: pd.DataFrame, path: Path) -> None:
     """Each origin's held-back weeks: observed attacks on sites, the model's 50% and 90%
     bands and mean, and the baselines' means."""
@@ -76,29 +80,7 @@ def plot_rolling(weekly: pd.DataFrame, path: Path) -> None:
         rows = weekly[weekly["origin"] == origin]
         model = rows[rows["forecaster"] == "model"]
         x = np.arange(len(model))
-        ax.fill_between(
-            x,
-            model["q05"],
-            model["q95"],
-            color="tab:blue",
-            alpha=0.2,
-            step="mid",
-            label="model 90%",
-        )
-        ax.fill_between(
-            x,
-            model["q25"],
-            model["q75"],
-            color="tab:blue",
-            alpha=0.35,
-            step="mid",
-            label="model 50%",
-        )
-        ax.plot(x, model["mean"], color="tab:blue", label="model mean")
-        for name in rows["forecaster"].unique():
-            if name != "model":
-                own = rows[rows["forecaster"] == name]
-                ax.plot(x, own["mean"], BASELINE_STYLES.get(name, "-."), color="gray", label=name)
+        draw_forecasters(ax, x, rows, "tab:blue")
         ax.plot(x, model["observed"], "o", color="black", label="record (listed attacks)")
         ax.set_xticks(x[::2], [w[5:] for w in model["week_start"]][::2], fontsize=7)
         ax.set_ylabel("attacks on sites / week", fontsize=8)
@@ -114,17 +96,7 @@ def plot_fan(weekly: pd.DataFrame, path: Path) -> None:
     sites = weekly[weekly["series"] == "site attacks"]
     model = sites[sites["forecaster"] == "model"]
     x = np.arange(len(model))
-    top.fill_between(
-        x, model["q05"], model["q95"], color="tab:red", alpha=0.15, step="mid", label="model 90%"
-    )
-    top.fill_between(
-        x, model["q25"], model["q75"], color="tab:red", alpha=0.3, step="mid", label="model 50%"
-    )
-    top.plot(x, model["mean"], color="tab:red", label="model mean")
-    for name in sites["forecaster"].unique():
-        if name != "model":
-            own = sites[sites["forecaster"] == name]
-            top.plot(x, own["mean"], BASELINE_STYLES.get(name, "-."), color="gray", label=name)
+    draw_forecasters(top, x, sites, "tab:red")
     top.set_ylabel("attacks on sites / week", fontsize=8)
     top.legend(frameon=False, fontsize=7, ncol=3)
     modes = weekly[(weekly["forecaster"] == "model") & (weekly["series"] != "site attacks")]

@@ -32,7 +32,7 @@ from sim.calibration.histories import Batch, run_batch, statistics_array
 from sim.calibration.outputs import calibrated_scenario
 from sim.calibration.record import history_from_record, statistic_names, weekly_counts
 from sim.calibration.report import report_data, report_markdown
-from sim.calibration.sbc import simulation_based_calibration
+from sim.calibration.sbc import SBCResult, simulation_based_calibration
 from sim.calibration.skill import skill
 from sim.calibration.spec import Calibration, load_calibration, window_config
 from sim.io import atomic_write, atomic_write_json, atomic_write_text
@@ -216,7 +216,7 @@ def calibrate(
 def write_results(
     calibration: Calibration,
     main: FitResult,
-    sbc: Any,
+    sbc: SBCResult,
     rolling: list[RollingResult],
     forecast: dict[str, Any],
     log: Callable[[str], None],

@@ -53,22 +53,26 @@ def parameter_rows(calibration: Calibration, main: "FitResult", sbc: SBCResult) 
     return rows
 
 
-def posterior_change(calibration: Calibration, main: "FitResult") -> list[float]:
-    """How far each parameter's weighted median moved in the last generation, in prior sds."""
+def posterior_change(calibration: Calibration, main: "FitResult") -> list[dict[str, float]]:
+    """How far each parameter's posterior mean moved in the last generation, in prior sds,
+    and the Monte Carlo standard error of that move (from both generations' ESS)."""
     if len(main.abc.generations) < 2:
         return []
     before, after = main.abc.generations[-2:]
-    return [
-        round(
-            abs(
-                weighted_quantiles(after.theta[:, j], after.weights, [0.5])[0]
-                - weighted_quantiles(before.theta[:, j], before.weights, [0.5])[0]
-            )
-            / prior.internal_sd,
-            3,
+    rows = []
+    for j, prior in enumerate(calibration.priors):
+        means, variances = [], []
+        for g in (before, after):
+            means.append(np.average(g.theta[:, j], weights=g.weights))
+            variances.append(weighted_sd(g.theta[:, j], g.weights) ** 2 / g.effective_sample_size)
+        rows.append(
+            {
+                "parameter": prior.path,
+                "shift": round(abs(means[1] - means[0]) / prior.internal_sd, 3),
+                "standard_error": round(float(np.sqrt(sum(variances))) / prior.internal_sd, 3),
+            }
         )
-        for j, prior in enumerate(calibration.priors)
-    ]
+    return rows
 
 
 def predictive_rows(main: "FitResult", names: list[str]) -> list[dict]:
@@ -122,7 +126,7 @@ def report_data(
         "parameters": parameter_rows(calibration, main, sbc),
         "generations": [g.diagnostics() for g in main.abc.generations],
         "converged": converged(main.abc, settings),
-        "last_median_shift_prior_sd": posterior_change(calibration, main),
+        "last_shift": posterior_change(calibration, main),
         "projection_r2": dict(
             zip(
                 [p.path for p in calibration.priors],
@@ -159,6 +163,18 @@ def rolling_data(result: "RollingResult", settings: Any) -> dict[str, Any]:
     }
 
 
+def still_moving(shifts: list[dict[str, float]]) -> str:
+    """A sentence naming the parameters whose mean moved by more than two standard errors."""
+    moving = [r for r in shifts if r["shift"] > 2 * r["standard_error"]]
+    if not moving:
+        return "Every move is within that: the posterior has settled."
+    names = ", ".join(f"`{r['parameter']}`" for r in moving)
+    return (
+        f"Still moving when the fit stopped: {names}; for them the posterior at the tolerance "
+        "the budget reaches is not yet the one a smaller tolerance would give."
+    )
+
+
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A Markdown table."""
     return [
@@ -175,7 +191,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     forecast = data["forecast"]
     particle = data["calibrated_particle"]
     stop = (
-        f"stopped because the acceptance fell to {last['acceptance']:.3f}, below the floor of "
+        f"stopped because the acceptance fell to {last['acceptance']:.4g}, below the floor of "
         f"{settings['min_acceptance']}"
         if data["converged"]
         else f"**did not converge**: it stopped at the cap of {settings['max_generations']} "
@@ -247,8 +263,15 @@ def report_markdown(data: dict[str, Any]) -> str:
         "",
         "Tolerance: of the acceptance test, in that generation's distance (summaries scaled by "
         "the previous generation's spread, so tolerances of different generations are not on "
-        "one scale). Largest move of a posterior median in the last generation: "
-        f"{max(data['last_median_shift_prior_sd'], default=0):.2f} prior sd. Share of each "
+        "one scale). How far each posterior mean moved in the last generation, in prior sd, "
+        "with the Monte Carlo standard error of the move: "
+        + ", ".join(
+            f"`{r['parameter']}` {r['shift']:.2f} ({r['standard_error']:.2f})"
+            for r in data["last_shift"]
+        )
+        + "; a move within about two standard errors is noise, not a trend. "
+        + still_moving(data["last_shift"])
+        + " Share of each "
         "parameter's prior variance the statistics predict (R^2 of the summaries): "
         + ", ".join(f"`{k}` {v:.2f}" for k, v in data["projection_r2"].items())
         + ".",
@@ -264,13 +287,22 @@ def report_markdown(data: dict[str, Any]) -> str:
         "`sbc_ranks.png`.",
         "",
         *table(
-            ["parameter", "50% coverage", "90% coverage", "uniformity p", "contraction", "verdict"],
+            [
+                "parameter",
+                "50% coverage",
+                "90% coverage",
+                "uniformity p",
+                "ranks",
+                "contraction",
+                "verdict",
+            ],
             [
                 [
                     f"`{r['parameter']}`",
                     f"{r['coverage_50']:.2f}",
                     f"{r['coverage_90']:.2f}",
                     f"{r['uniformity_p']:.3f}",
+                    r["ranks"],
                     f"{r['contraction']:.2f}",
                     r["verdict"],
                 ]
@@ -392,6 +424,10 @@ def report_markdown(data: dict[str, Any]) -> str:
         "- The model has no change of government: the caretaker government's parameters stand "
         "for the Kadhimi government from 7 May 2020 on. It has no embassy siege or leadership "
         "strike; the US answers and Iran's strike are the model's own.",
+        "- Troop levels are not fitted: the record gives about 5,200 through early 2020 and no "
+        "count for June. In the fitted histories the US draws down during the record (median "
+        f"{forecast['troops_start']:,.0f} troops on {forecast['from']}), so the forecast's troop "
+        "levels continue the model's June, not a measured one.",
         "- COVID-19 is not modelled.",
         "- A tolerance above zero and a few runs per parameter set make the ABC posterior wider "
         "than the exact one (conservative); SBC coverage above nominal shows this.",

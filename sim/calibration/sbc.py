@@ -91,10 +91,22 @@ def summarise(ranks: pd.DataFrame, priors: list[Prior], fit: Fit) -> pd.DataFram
                 "uniformity_p": float(chisquare(counts).pvalue),
                 "contraction": contraction,
                 "projection_r2": float(fit.projection.r2[j]),
+                "ranks": rank_shape(float(chisquare(counts).pvalue), own),
                 "verdict": verdict(contraction),
             }
         )
     return pd.DataFrame(rows)
+
+
+def rank_shape(p_value: float, ranks: pd.DataFrame) -> str:
+    """Uniform ranks (chi-square p >= 0.01), else what the coverage says is wrong: posteriors
+    too wide (conservative), too narrow, or off-centre."""
+    if p_value >= 0.01:
+        return "uniform"
+    coverage = ranks["covered_50"].mean()
+    if coverage > 0.5:
+        return "not uniform: too wide (conservative)"
+    return "not uniform: too narrow or off-centre"
 
 
 def verdict(contraction: float) -> str:
