@@ -39,6 +39,7 @@ from sim.calibration.sbc import simulation_based_calibration
 from sim.calibration.spec import forecast_config, window_config
 from sim.model import simulate
 from sim.rounding import round_significant
+from sim.runner import load_runs, load_series
 from sim.scenario import load_scenario
 
 CALIBRATION = ROOT / "experiments" / "calibrate_2020.toml"
@@ -236,6 +237,7 @@ def test_calibration_writes_identical_outputs_with_one_or_two_workers(tmp_path, 
     assert calibrated.militia_rules.harass_odds == particle["militia_rules.harass_odds"]
     assert calibrated.us.policy == "disproportionate"  # carried from the fitted scenario
     assert calibrated.start_date == date(2020, 6, 1)
+    assert_header_command_reproduces_the_particle(first.parent, cli)
     skill = pd.read_csv(results / "skill.csv")
     assert set(skill["forecaster"]) == {"model", "poisson_past", "poisson_last_8_weeks", "hawkes"}
     assert (skill.loc[skill["forecaster"] == "model", "model_skill_crps"] == 0.0).all()
@@ -251,6 +253,22 @@ def test_calibration_writes_identical_outputs_with_one_or_two_workers(tmp_path, 
     assert early.exit_code == 2 and early.stderr.count("\n") == 1
     assert early.stderr.startswith("error: --date: 2020-03-01 is before the end of the fitted")
     assert not (tmp_path / "early").exists()
+
+
+def assert_header_command_reproduces_the_particle(folder: Path, cli) -> None:
+    """The calibrated scenario's header gives an `escalation run` command; run it, and its
+    daily series must be the particle's fitted run, day by day."""
+    header = (folder / "june2020_calibrated.toml").read_text(encoding="utf-8")
+    words = next(line for line in header.splitlines() if "escalation run" in line).split()[3:]
+    seed = int(words[words.index("--seed") + 1])
+    done = cli("run", *words, "--out", folder / "particle")
+    assert done.exit_code == 0, done.output
+    last = sorted((folder / "out" / "fit").glob("generation_*"))[-1]
+    runs, series = load_runs(last), load_series(last)
+    fitted = series[series["run_id"] == runs.loc[runs["seed"] == seed, "run_id"].iloc[0]]
+    again = pd.read_csv(folder / "particle" / "timeseries.csv")
+    columns = ["attacks:rocket", "attacks:drone", "attacks:ied", "us_killed", "us_rung"]
+    assert (again[columns].to_numpy() == fitted.sort_values("day")[columns].to_numpy()).all()
 
 
 @pytest.mark.parametrize(
