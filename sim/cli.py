@@ -237,8 +237,7 @@ def forecast(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for the forecast (default: CALIBRATION/"
-            "forecast_DATE); its runs go to OUT/runs."
+            help="Folder for the forecast (default: out/forecast_DATE); its runs go to OUT/runs."
         ),
     ] = None,
     workers: Annotated[
@@ -258,7 +257,7 @@ def forecast(
     except ValueError:
         raise InputError("--date", "", f"{when!r}: expected a date as YYYY-MM-DD") from None
     fit = FitInputs.load(calibration)
-    out = out or calibration / f"forecast_{start}"
+    out = out or Path("out") / f"forecast_{start}"
     try:
         with worker_pool(workers or os.cpu_count() or 1) as pool:
             write_forecast(fit, start, days, out, out / "runs", pool.executor, log=typer.echo)
