@@ -356,6 +356,51 @@ def calibrate(
         raise typer.Exit(code=exit_code(interrupt)) from None
 
 
+@app.command()
+def forecast(
+    calibration: Annotated[
+        Path, typer.Argument(help="Results folder of a calibration (holds fit.json).")
+    ],
+    when: Annotated[
+        str,
+        typer.Option(
+            "--date",
+            help="Forecast from this day (YYYY-MM-DD), on or after the end of the fitted record.",
+        ),
+    ],
+    days: Annotated[int, typer.Option(min=7, max=1000, help="Days to forecast.")] = 182,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the forecast (default: out/forecast_DATE); its runs go to OUT/runs."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: the CPU count).")
+    ] = None,
+) -> None:
+    """Continue a calibration's fitted histories past the record and write the forecast:
+    weekly attacks by mode (fan chart), P(red line), P(US answer), troops and posture changes,
+    each with intervals, and the baselines beside the model."""
+    from datetime import date
+
+    from sim.calibration.continuation import FitInputs, write_forecast
+    from sim.pool import worker_pool
+
+    try:
+        start = date.fromisoformat(when)
+    except ValueError:
+        raise InputError("--date", "", f"{when!r}: expected a date as YYYY-MM-DD") from None
+    fit = FitInputs.load(calibration)
+    out = out or Path("out") / f"forecast_{start}"
+    try:
+        with worker_pool(workers or os.cpu_count() or 1) as pool:
+            write_forecast(fit, start, days, out, out / "runs", pool.executor, log=typer.echo)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; the same command resumes the forecast", err=True)
+        raise typer.Exit(code=130) from None
+
+
 ByOption = Annotated[
     str | None, typer.Option("--by", help="Parameter to split survival curves, fans and bars by.")
 ]

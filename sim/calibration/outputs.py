@@ -1,72 +1,94 @@
-"""What a calibration computes from its posterior: the calibrated scenario (as TOML), the
-predictive check of each summary statistic, the parameter table and the forecast.
+"""The calibrated scenario: one representative particle of the posterior, as a runnable TOML
+file that extends the base scenario and says where the particle comes from.
 
-Everything here is a function of the calibration and its runs, so a second run gives the same
-values; `sim.calibration.pipeline` runs the batches and writes the files.
+The validated forecast does not use this file: it continues the fitted histories
+(`sim.calibration.continuation`). The file is a starting point for what-if runs with fitted
+values; it holds one accepted particle (the one nearest the posterior medians, in prior
+standard deviations), never a mix of medians that no particle has.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from sim.calibration.apmc import weighted_quantiles
-from sim.calibration.record import daily_from_series, monthly_attacks
-from sim.calibration.spec import Calibration, ForecastSpec, toml_location
-from sim.ladder import US_RED_LINE, Rung
-from sim.scenario import ScenarioConfig, validate_scenario
+from sim.calibration.abc import weighted_quantiles
+from sim.calibration.forecast import run_weights
+from sim.calibration.spec import Calibration, toml_location
+from sim.scenario import apply_overrides
 
-
-def round_estimate(value: float) -> float:
-    """A posterior summary to 4 significant digits, as the report and the scenario show it."""
-    return float(f"{value:.4g}")
+if TYPE_CHECKING:
+    from sim.calibration.pipeline import FitResult
 
 
-def posterior_medians(calibration: Calibration, posterior: pd.DataFrame) -> dict[str, float]:
-    """The weighted posterior median of each fitted parameter, rounded."""
-    weights = posterior["weight"].to_numpy()
+def representative_particle(calibration: Calibration, main: "FitResult") -> dict[str, Any]:
+    """The accepted parameter set nearest the weighted posterior medians (internal scale, in
+    prior standard deviations), with the seed of its first accepted run."""
+    table = main.inputs.posterior
+    weights = table["weight"].to_numpy()
+    accepted = run_weights(table, main.inputs.replicates)
+    internal = np.column_stack(
+        [p.to_internal(table[p.path].to_numpy()) for p in calibration.priors]
+    )
+    medians = [
+        weighted_quantiles(internal[:, j], weights, [0.5])[0] for j in range(internal.shape[1])
+    ]
+    sds = np.array([p.internal_sd for p in calibration.priors])
+    gaps = (((internal - medians) / sds) ** 2).sum(axis=1)
+    gaps[accepted.sum(axis=1) == 0] = np.inf
+    point = int(np.argmin(gaps))
+    replicate = int(np.flatnonzero(accepted[point] > 0)[0])
+    run = main.last.runs.iloc[point * main.inputs.replicates + replicate]
     return {
-        p.path: round_estimate(weighted_quantiles(posterior[p.path].to_numpy(), weights, [0.5])[0])
-        for p in calibration.priors
+        "generation": main.abc.posterior.number,
+        "point": point,
+        "replicate": replicate,
+        "weight": float(weights[point]),
+        "run_seed": int(run["seed"]),
+        "values": {p.path: float(table[p.path].iloc[point]) for p in calibration.priors},
     }
 
 
-# --- calibrated scenario ----------------------------------------------------------------------
-
-
-def calibrated_scenario(
-    calibration: Calibration, estimates: dict[str, float]
-) -> tuple[str, ScenarioConfig]:
-    """TOML that extends the base scenario with the posterior medians and the carried fields,
-    and the scenario it defines."""
-    values = dict(estimates)
+def calibrated_scenario(calibration: Calibration, main: "FitResult") -> tuple[str, dict[str, Any]]:
+    """TOML that extends the base scenario with a representative particle's values and the
+    carried fields, and the particle."""
+    particle = representative_particle(calibration, main)
+    values = dict(particle["values"])
     fit = calibration.fit_config.model_dump(mode="json")
     for field_path in calibration.spec.calibrated.carry:
         values[field_path] = _field_value(fit, field_path)
+    apply_overrides(calibration.base_config, values, calibration.source)  # it must validate
     tables: dict[str, dict[str, Any]] = {}
     items: dict[tuple[str, str], dict[str, Any]] = {}
-    base = calibration.base_config.model_dump(mode="json")
     for field_path, value in values.items():
         table, item, key = toml_location(field_path, calibration.source)
         if item is None:
             tables.setdefault(table, {})[key] = value
-            continue
-        names = [entry["name"] for entry in base[table]] if item == "*" else [item]
-        for name in names:
-            items.setdefault((table, name), {})[key] = value
-    base_path = (Path(calibration.source).parent / calibration.spec.calibrated.base).resolve()
+        else:
+            items.setdefault((table, item), {})[key] = value
+    source = Path(calibration.source)
+    base_path = (source.parent / calibration.spec.calibrated.base).resolve()
     parent = calibration.calibrated_path.parent.resolve()
+    fitted = os.path.normpath(os.path.join(source.parent, calibration.spec.scenario))
+    command = " ".join(
+        [f"escalation run {fitted} --seed {particle['run_seed']}"]
+        + [f"--set {k}={v!r}" for k, v in particle["values"].items()]
+    )
     lines = [
-        f"# Generated by `escalation calibrate` from {Path(calibration.source).name}: do not edit.",
-        "# Posterior medians of the fitted parameters (results/validation/report.md); every other",
-        f"# value is {base_path.name}'s.",
+        f"# Generated by `escalation calibrate` from {source.name}: do not edit.",
+        f"# One particle of the posterior (generation {particle['generation']}, parameter set "
+        f"{particle['point']}, weight {particle['weight']:.4g}): the accepted one nearest",
+        "# the posterior medians (results/validation/report.md); every other value is "
+        f"{base_path.name}'s.",
+        "# Its fitted history, 28 Oct 2019 - 22 Jun 2020, is reproduced exactly by",
+        f"#   {command}",
+        "# The validated forecast continues the fitted histories instead "
+        "(results/validation/forecast/).",
         f'extends = "{os.path.relpath(base_path, parent)}"',
         f'name = "{calibration.base_config.name} (calibrated)"',
-        f'description = "{calibration.base_config.name} with the parameters fitted to the '
-        f"{calibration.fit_start:%B %Y} - {calibration.fit_end:%B %Y} record by "
+        f'description = "{calibration.base_config.name} with one particle of the posterior '
+        f"fitted to the {calibration.fit_start:%B %Y} - {calibration.fit_end:%B %Y} record by "
         f'{calibration.spec.name}."',
     ]
     for (table, name), keys in items.items():
@@ -75,9 +97,7 @@ def calibrated_scenario(
     for table, keys in tables.items():
         lines += ["", f"[{table}]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in keys.items()]
-    text = "\n".join(lines) + "\n"
-    config = validate_scenario(_merged(calibration, tables, items), calibration.source)
-    return text, config
+    return "\n".join(lines) + "\n", particle
 
 
 def _field_value(data: dict[str, Any], field_path: str) -> Any:
@@ -93,136 +113,3 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)
-
-
-def _merged(calibration: Calibration, tables: dict, items: dict) -> dict[str, Any]:
-    data = calibration.base_config.model_dump(mode="python")
-    data["name"] = f"{data['name']} (calibrated)"
-    for table, keys in tables.items():
-        data[table] = {**data[table], **keys}
-    for (table, name), keys in items.items():
-        data[table] = [({**e, **keys} if e["name"] == name else e) for e in data[table]]
-    return data
-
-
-# --- predictive check -------------------------------------------------------------------------
-
-
-def coverage_table(observed: dict[str, float], simulated: pd.DataFrame) -> pd.DataFrame:
-    """Observed value, predictive median and 90% interval, and coverage, per statistic."""
-    rows = []
-    for name in simulated.columns:
-        values = simulated[name].to_numpy()
-        low, median, high = np.quantile(values, [0.05, 0.5, 0.95], method="inverted_cdf")
-        rows.append(
-            {
-                "statistic": name,
-                "observed": observed[name],
-                "median": float(median),
-                "low_5": float(low),
-                "high_95": float(high),
-                "covered": bool(low <= observed[name] <= high),
-                "rank": float(
-                    np.mean(values < observed[name]) + np.mean(values == observed[name]) / 2
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def parameter_table(calibration: Calibration, posterior: pd.DataFrame) -> pd.DataFrame:
-    """Prior range and posterior median and 90% interval of each fitted parameter."""
-    rows = []
-    weights = posterior["weight"].to_numpy()
-    for prior in calibration.priors:
-        kind = "log-uniform" if prior.log else "uniform"
-        low, median, high = weighted_quantiles(
-            posterior[prior.path].to_numpy(), weights, [0.05, 0.5, 0.95]
-        )
-        rows.append(
-            {
-                "parameter": prior.path,
-                "prior": f"{kind} [{prior.low:g}, {prior.high:g}]",
-                "median": round_estimate(median),
-                "low_5": round_estimate(low),
-                "high_95": round_estimate(high),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-# --- forecast ---------------------------------------------------------------------------------
-
-
-def forecast_scenario(calibrated: ScenarioConfig, forecast: ForecastSpec) -> ScenarioConfig:
-    """The calibrated scenario restarted on the forecast date for the forecast horizon.
-
-    Calendar events before the start are dropped, except that a strategic-dialogue session
-    already held becomes one on the start day (the drawdown it announced is under way).
-    """
-    data = calibrated.model_dump(mode="python")
-    past_dialogue = any(e.kind == "dialogue" and e.date < forecast.start for e in calibrated.events)
-    events = [e for e in data["events"] if e["date"] >= forecast.start]
-    if past_dialogue:
-        events.insert(
-            0,
-            {
-                "date": forecast.start,
-                "kind": "dialogue",
-                "site": None,
-                "label": "Strategic dialogue already under way (drawdown announced)",
-            },
-        )
-    data.update(start_date=forecast.start, horizon_days=forecast.days, events=events)
-    data["name"] = f"{calibrated.name}, from {forecast.start}"
-    return validate_scenario(data, "<forecast>")
-
-
-def forecast_table(tables: list[pd.DataFrame], config: ScenarioConfig) -> pd.DataFrame:
-    """One row per forecast run: drawdown day, red line, rungs, attacks per month."""
-    rows = []
-    target = config.us.drawdown_target
-    for table in tables:
-        run = table.sort_values("day")
-        daily = daily_from_series(run)
-        reached = np.flatnonzero(run["troops"].to_numpy() <= target)
-        row = {
-            "drawdown_day": int(reached[0]) if len(reached) else None,
-            "redline_crossed": bool(run["system_rung"].max() >= US_RED_LINE),
-            "us_killed": int(run["us_killed"].iloc[-1]),
-            "us_strikes_on_iranians": bool((run["us_rung"] >= Rung.STRIKES_ON_IRANIANS).any()),
-            "iranian_direct_strikes": int(daily.iran_strikes.sum()),
-            "attacks": int(daily.attacks[1:].sum()),
-        }
-        row.update({f"attacks_{m}": int(v) for m, v in monthly_attacks(daily).items()})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def forecast_summary(forecast: pd.DataFrame, config: ScenarioConfig) -> dict[str, Any]:
-    """Probabilities, dates and intervals of the forecast."""
-    start = config.start_date
-    days = forecast["drawdown_day"].dropna().to_numpy()
-
-    def interval(values: np.ndarray) -> list[float]:
-        return [float(v) for v in np.quantile(values, [0.05, 0.5, 0.95], method="inverted_cdf")]
-
-    def as_date(day: float) -> str:
-        return (start + timedelta(days=int(day))).isoformat()
-
-    months = [c for c in forecast.columns if c.startswith("attacks_")]
-    return {
-        "start": start.isoformat(),
-        "days": config.horizon_days,
-        "runs": len(forecast),
-        "drawdown_target": config.us.drawdown_target,
-        "p_drawdown": float(len(days) / len(forecast)),
-        "drawdown_date_5_50_95": [as_date(d) for d in interval(days)] if len(days) else None,
-        "p_redline": float(forecast["redline_crossed"].mean()),
-        "p_us_strikes_on_iranians": float(forecast["us_strikes_on_iranians"].mean()),
-        "us_killed_mean": float(forecast["us_killed"].mean()),
-        "attacks_5_50_95": interval(forecast["attacks"].to_numpy()),
-        "monthly_attacks_5_50_95": {
-            m.removeprefix("attacks_"): interval(forecast[m].to_numpy()) for m in months
-        },
-    }

@@ -1,62 +1,182 @@
-"""The whole calibration: fit, check, forecast, write (`escalation calibrate FILE`).
+"""The whole calibration and validation (`escalation calibrate FILE`, `make validation`).
 
-Every batch of runs goes through the experiment runner (`sim.runner.run_points`) on one pool of
-workers (`sim.pool.worker_pool`), so it runs in parallel, is seeded from the calibration's seed,
-resumes from its folder under ``out`` and stops cleanly on Ctrl-C. Everything written is a
-function of the calibration file, so a second run writes the same bytes.
+1. Fit the record up to its end by ABC (`sim.calibration.abc`).
+2. Simulation-based calibration on the fit's prior draws (`sim.calibration.sbc`).
+3. Rolling-origin tests: fit the record up to each origin, continue the accepted histories to
+   the record's end, and score their weekly attacks against the baselines
+   (`sim.calibration.skill`).
+4. The forecast: the main fit's accepted histories continued past the record
+   (`sim.calibration.continuation`).
+5. The calibrated scenario, the figures and the report.
+
+Every batch of runs goes through the experiment runner on one pool of workers, into its own
+folder under ``out``, so it runs in parallel, is seeded from the calibration's seed, resumes after
+an interruption and stops cleanly on Ctrl-C. Everything written is a function of the calibration
+file, so a second run, with any number of workers, writes the same bytes.
 """
 
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.calibration.apmc import (
-    generation_seed,
-    posterior_table,
-    resample,
-    run_abc,
-)
-from sim.calibration.figures import plot_cumulative, plot_monthly, plot_posterior
-from sim.calibration.outputs import (
-    calibrated_scenario,
-    coverage_table,
-    forecast_scenario,
-    forecast_summary,
-    forecast_table,
-    parameter_table,
-    posterior_medians,
-)
-from sim.calibration.record import (
-    Daily,
-    daily_from_series,
-    monthly_attacks,
-    statistic_names,
-    statistics_matrix,
-)
+from sim.calibration.abc import Fit, generation_seed, posterior_table, run_abc
+from sim.calibration.continuation import FitInputs, continue_fit, forecasts, write_forecast
+from sim.calibration.figures import plot_posterior, plot_rolling, plot_sbc
+from sim.calibration.histories import Batch, run_batch, statistics_array
+from sim.calibration.outputs import calibrated_scenario
+from sim.calibration.record import history_from_record, statistic_names, weekly_counts
 from sim.calibration.report import report_data, report_markdown
-from sim.calibration.spec import Calibration, load_calibration
+from sim.calibration.sbc import SBCResult, simulation_based_calibration
+from sim.calibration.skill import skill
+from sim.calibration.spec import Calibration, load_calibration, window_config
 from sim.io import atomic_write, atomic_write_json, atomic_write_text
 from sim.pool import worker_pool
-from sim.runner import RunOptions, load_series, run_points
-from sim.scenario import ScenarioConfig
 
-SERIES_COLUMNS = ["date", "attacks", "us_killed", "us_rung", "iran_rung"]
-FORECAST_COLUMNS = ["date", "attacks", "us_killed", "troops", "system_rung", "iran_rung", "us_rung"]
-PREDICTIVE, FORECAST = 101, 102  # generation numbers of the two checking batches (seeding only)
+
+@dataclass(frozen=True)
+class FitResult:
+    """One ABC fit of the record up to ``until``."""
+
+    name: str
+    until: date
+    observed: np.ndarray  # the record's statistics
+    abc: Fit
+    last: Batch  # the final generation's runs
+    inputs: FitInputs
+
+
+def fit_seed(calibration: Calibration, index: int) -> int:
+    """Root seed of fit ``index`` (0: the main fit; 1, 2, ...: the rolling origins)."""
+    return int(np.random.SeedSequence([calibration.spec.seed, index]).generate_state(1)[0])
+
+
+def fit_record(
+    calibration: Calibration,
+    until: date,
+    index: int,
+    executor: Executor,
+    log: Callable[[str], None],
+) -> FitResult:
+    """ABC fit of the record up to ``until``; runs in ``out/<name>/generation_NN``."""
+    name = "fit" if until == calibration.fit_end else f"origin_{until}"
+    statistics = calibration.statistics(until)
+    observed = calibration.observed(until)
+    config = window_config(calibration.fit_config, until)
+    replicates = calibration.spec.abc.replicates
+    batches: dict[int, Batch] = {}
+
+    def simulate(points: list[dict[str, Any]], number: int, seed: int) -> np.ndarray:
+        out = calibration.out / name / f"generation_{number:02d}"
+        batches.clear()
+        batches[number] = run_batch(config, points, replicates, seed, out, executor)
+        return statistics_array(batches[number].histories(statistics.baghdad_sites), statistics)
+
+    log(f"{name}: fitting {len(calibration.priors)} parameters to the record up to {until}")
+    seed = fit_seed(calibration, index)
+    abc = run_abc(simulate, calibration.priors, observed, calibration.settings, seed, log)
+    posterior = abc.posterior
+    windows = len(statistics.windows)
+    inputs = FitInputs(
+        config=config,
+        until=until,
+        events=tuple(calibration.spec.forecast.events) if index == 0 else (),
+        posterior=posterior_table(posterior, calibration.priors),
+        parameters=[p.path for p in calibration.priors],
+        replicates=replicates,
+        seed=generation_seed(seed, posterior.number),
+        record=calibration.record_path,
+        baghdad_sites=statistics.baghdad_sites,
+        past_total=float(observed[:windows].sum()),
+        recent_weeks=calibration.spec.baselines.recent_weeks,
+        hawkes_paths=calibration.spec.baselines.hawkes_paths,
+    )
+    return FitResult(name, until, observed, abc, batches[posterior.number], inputs)
+
+
+@dataclass(frozen=True)
+class RollingResult:
+    """A rolling-origin test: the fit up to the origin and the scores of its forecast."""
+
+    fit: FitResult
+    weeks: list[date]
+    observed: np.ndarray  # attacks on sites per held-back week (the listing)
+    scores: pd.DataFrame  # per forecaster: mean CRPS, mean log score, interval coverage
+    weekly: pd.DataFrame  # per forecaster and week: observed, mean, 5%, 25%, 75%, 95%
+    hawkes: dict[str, float]
+
+
+def rolling_origin(
+    calibration: Calibration,
+    origin: date,
+    index: int,
+    executor: Executor,
+    log: Callable[[str], None],
+) -> RollingResult:
+    """Fit up to ``origin``, continue to the record's end, score the whole held-back weeks."""
+    fitted = fit_record(calibration, origin, index, executor, log)
+    end = calibration.fit_end
+    weeks = (end - origin).days // 7
+    config = window_config(calibration.fit_config, origin, end)
+    out = calibration.out / fitted.name / "continuation"
+    batch = continue_fit(fitted.inputs, end, config, out, executor, fitted.last)
+    first = origin + timedelta(days=1)
+    by_forecaster, ens, hawkes = forecasts(
+        fitted.inputs, batch, first, 7 * weeks, fitted.inputs.seed
+    )
+    history = history_from_record(calibration.events, calibration.fit_start, end)
+    observed = weekly_counts(history.site_attacks, history.day(first), weeks)
+    flat = {name: series["site attacks"] for name, series in by_forecaster.items()}
+    rows, weekly = [], []
+    for name, forecast in flat.items():
+        q = forecast.quantiles([0.05, 0.25, 0.75, 0.95])
+        rows.append(
+            {
+                "forecaster": name,
+                "crps": float(forecast.crps(observed).mean()),
+                "log_score": float(forecast.log_score(observed).mean()),
+                "covered_50": float(((q[1] <= observed) & (observed <= q[2])).mean()),
+                "covered_90": float(((q[0] <= observed) & (observed <= q[3])).mean()),
+            }
+        )
+        weekly += [
+            {
+                "forecaster": name,
+                "week_start": week.isoformat(),
+                "observed": int(observed[w]),
+                "mean": float(forecast.mean()[w]),
+                "q05": q[0, w],
+                "q25": q[1, w],
+                "q75": q[2, w],
+                "q95": q[3, w],
+            }
+            for w, week in enumerate(ens.week_starts())
+        ]
+    scores = pd.DataFrame(rows)
+    model = scores.iloc[0]
+    for score in ("crps", "log_score"):
+        scores[f"model_skill_{score}"] = [skill(model[score], s) for s in scores[score]]
+    log(f"{fitted.name}: {weeks} held-back weeks scored")
+    return RollingResult(
+        fitted,
+        ens.week_starts(),
+        observed,
+        scores,
+        pd.DataFrame(weekly),
+        {"mu": hawkes.mu, "alpha": hawkes.alpha, "beta": hawkes.beta},
+    )
 
 
 def calibrate(
     path: str | Path, workers: int | None = None, log: Callable[[str], None] = print
 ) -> Calibration:
-    """Fit a calibration file's priors to the record and write everything that follows.
-
-    Writes the posterior, the calibrated scenario, the posterior predictive check, the forecast,
-    figures and report (``report.md``, ``report.json``) into the file's ``results`` folder, and
-    the runs of every batch into its ``out`` folder, from which an interrupted fit resumes.
+    """Fit, check and forecast as a calibration file says; write the results and the
+    calibrated scenario.
 
     Args:
         path: the calibration file (e.g. ``experiments/calibrate_2020.toml``).
@@ -64,122 +184,73 @@ def calibrate(
         log: called with one line of progress at a time.
 
     Returns:
-        The loaded calibration (its paths, priors and observed statistics).
+        The loaded calibration.
     """
     calibration = load_calibration(path)
-    with worker_pool(workers or calibration.spec.workers) as pool:
-        posterior, history = fit(calibration, pool.executor, log)
-        write_outputs(calibration, posterior, history, pool.executor, log)
+    spec = calibration.spec
+    with worker_pool(workers or spec.workers) as pool:
+        main = fit_record(calibration, calibration.fit_end, 0, pool.executor, log)
+        sbc = simulation_based_calibration(
+            main.abc, calibration.priors, spec.sbc.histories, spec.sbc.nearest
+        )
+        rolling = [
+            rolling_origin(calibration, origin, index, pool.executor, log)
+            for index, origin in enumerate(spec.rolling.origins, start=1)
+        ]
+        results = calibration.results
+        main.inputs.save(results)
+        forecast = write_forecast(
+            main.inputs,
+            spec.forecast.date,
+            spec.forecast.days,
+            results / "forecast",
+            calibration.out / "forecast",
+            pool.executor,
+            main.last,
+            log,
+        )
+    write_results(calibration, main, sbc, rolling, forecast, log)
     return calibration
 
 
-def run_series(
-    config: ScenarioConfig,
-    points: list[dict[str, Any]],
-    seed: int,
-    out: Path,
-    executor: Executor | None = None,
-    columns: list[str] = SERIES_COLUMNS,
-) -> list[pd.DataFrame]:
-    """One run per point through the experiment runner (in this process without an
-    ``executor``); each run's daily series, in point order."""
-    options = RunOptions(executor=executor, resume=True, progress=False)
-    runs = run_points(
-        config, points, replicates=1, seed=seed, out=out, series=columns, options=options
-    )
-    failed = runs[runs["status"] != "ok"]
-    if len(failed):
-        raise RuntimeError(f"{len(failed)} runs failed, first: {failed['error'].iloc[0]}")
-    by_run = dict(tuple(load_series(out).groupby("run_id", sort=False)))
-    return [by_run[run_id] for run_id in runs.sort_values("point")["run_id"]]
-
-
-def fit(
-    calibration: Calibration, executor: Executor, log: Callable[[str], None]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ABC fit: the posterior table and one row of diagnostics per generation."""
-    names = statistic_names(calibration.statistics)
-
-    def simulate(points: list[dict[str, Any]], generation: int, seed: int) -> np.ndarray:
-        out = calibration.out / f"generation_{generation:02d}"
-        tables = run_series(calibration.fit_config, points, seed, out, executor)
-        return statistics_matrix([daily_from_series(t) for t in tables], calibration.statistics)
-
-    log(f"fitting {len(calibration.priors)} parameters to {calibration.spec.record}")
-    population, history = run_abc(
-        simulate,
-        calibration.priors,
-        np.array([calibration.observed[name] for name in names]),
-        calibration.settings,
-        calibration.spec.seed,
-        log,
-    )
-    return posterior_table(population, calibration.priors, names), pd.DataFrame(history)
-
-
-def predictive_runs(
-    calibration: Calibration, posterior: pd.DataFrame, executor: Executor
-) -> list[Daily]:
-    """Runs of the fitted scenario with parameters drawn from the posterior."""
-    spec = calibration.spec
-    draws = resample(posterior, spec.validation.draws, spec.seed)
-    points = draws[[p.path for p in calibration.priors]].to_dict("records")
-    seed = generation_seed(spec.seed, PREDICTIVE)
-    out = calibration.out / "predictive"
-    tables = run_series(calibration.fit_config, points, seed, out, executor)
-    return [daily_from_series(table) for table in tables]
-
-
-def forecast_runs(
-    calibration: Calibration, posterior: pd.DataFrame, config: ScenarioConfig, executor: Executor
-) -> pd.DataFrame:
-    """Runs of the forecast scenario with parameters drawn from the posterior, one row each."""
-    spec = calibration.spec
-    draws = resample(posterior, spec.forecast.draws, spec.seed + 1)
-    points = draws[[p.path for p in calibration.priors]].to_dict("records")
-    seed = generation_seed(spec.seed, FORECAST)
-    out = calibration.out / "forecast"
-    tables = run_series(config, points, seed, out, executor, FORECAST_COLUMNS)
-    return forecast_table(tables, config)
-
-
-def write_outputs(
+def write_results(
     calibration: Calibration,
-    posterior: pd.DataFrame,
-    history: pd.DataFrame,
-    executor: Executor,
+    main: FitResult,
+    sbc: SBCResult,
+    rolling: list[RollingResult],
+    forecast: dict[str, Any],
     log: Callable[[str], None],
 ) -> None:
-    """Posterior predictive check, calibrated scenario, forecast, figures and report."""
-    spec = calibration.spec
-    calibrated_text, calibrated = calibrated_scenario(
-        calibration, posterior_medians(calibration, posterior)
-    )
-
-    log(f"posterior predictive check: {spec.validation.draws} runs")
-    dailies = predictive_runs(calibration, posterior, executor)
-    names = statistic_names(calibration.statistics)
-    simulated = pd.DataFrame(statistics_matrix(dailies, calibration.statistics), columns=names)
-    coverage = coverage_table(calibration.observed, simulated)
-    monthly = pd.DataFrame([monthly_attacks(d) for d in dailies]).fillna(0)
-
-    forecast_config = forecast_scenario(calibrated, spec.forecast)
-    log(f"forecast from {spec.forecast.start}: {spec.forecast.draws} runs")
-    forecast = forecast_runs(calibration, posterior, forecast_config, executor)
-
+    """Tables, figures, report and calibrated scenario."""
     results = calibration.results
-    atomic_write_text(calibration.calibrated_path, calibrated_text)
-    atomic_write(results / "posterior.parquet", lambda tmp: posterior.to_parquet(tmp, index=False))
-    atomic_write(results / "coverage.csv", lambda tmp: coverage.to_csv(tmp, index=False))
-    atomic_write(results / "forecast_runs.csv", lambda tmp: forecast.to_csv(tmp, index=False))
-    parameters = parameter_table(calibration, posterior)
-    plot_monthly(calibration, monthly, results / "monthly_attacks.png")
-    plot_cumulative(calibration, dailies, results / "cumulative_attacks.png")
-    plot_posterior(calibration, posterior, results / "posterior.png")
-    summary = forecast_summary(forecast, forecast_config)
-    report = report_data(calibration, parameters, coverage, history, summary)
-    atomic_write_json(results / "report.json", report)
-    atomic_write_text(
-        results / "report.md", report_markdown(calibration, parameters, coverage, history, summary)
+    generations = pd.concat(
+        [
+            pd.DataFrame([g.diagnostics() for g in r.abc.generations]).assign(fit=r.name)
+            for r in [main, *(o.fit for o in rolling)]
+        ],
+        ignore_index=True,
     )
+    skill_table = pd.concat(
+        [r.scores.assign(origin=r.fit.until.isoformat()) for r in rolling], ignore_index=True
+    )
+    weekly = pd.concat(
+        [r.weekly.assign(origin=r.fit.until.isoformat()) for r in rolling], ignore_index=True
+    )
+    for name, table in (
+        ("generations.csv", generations),
+        ("skill.csv", skill_table),
+        ("rolling_weekly.csv", weekly),
+        ("sbc.csv", sbc.summary),
+        ("sbc_ranks.csv", sbc.ranks),
+    ):
+        atomic_write(results / name, lambda tmp, t=table: t.to_csv(tmp, index=False))
+    plot_posterior(calibration.priors, main.inputs.posterior, results / "posterior.png")
+    plot_sbc(sbc, results / "sbc_ranks.png")
+    plot_rolling(weekly, results / "rolling_origin.png")
+    text, particle = calibrated_scenario(calibration, main)
+    atomic_write_text(calibration.calibrated_path, text)
+    names = statistic_names(calibration.statistics(calibration.fit_end))
+    data = report_data(calibration, main, names, sbc, rolling, forecast, particle)
+    atomic_write_json(results / "report.json", data)
+    atomic_write_text(results / "report.md", report_markdown(data))
     log(f"wrote {calibration.calibrated_path} and {results}/")
