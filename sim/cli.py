@@ -396,9 +396,9 @@ def forecast(
     try:
         with worker_pool(workers or os.cpu_count() or 1) as pool:
             write_forecast(fit, start, days, out, out / "runs", pool.executor, log=typer.echo)
-    except KeyboardInterrupt:
-        typer.echo("interrupted; the same command resumes the forecast", err=True)
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as interrupt:
+        say_error(f"{stopped(interrupt)}; the same command resumes the forecast")
+        raise typer.Exit(code=exit_code(interrupt)) from None
 
 
 ByOption = Annotated[

@@ -340,6 +340,6 @@ def test_ctrl_c_stops_the_calibration_and_its_workers_cleanly(tmp_path):
     os.killpg(fit.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole process group
     _, stderr = fit.communicate(timeout=120)
     assert fit.returncode == 130
-    assert stderr == "interrupted; the same command resumes the fit\n"  # no worker tracebacks
+    assert stderr == "error: interrupted; the same command resumes the fit\n"  # no tracebacks
     _, alive = psutil.wait_procs(workers, timeout=60)
     assert workers and not alive
