@@ -108,13 +108,16 @@ class Iran(Observer):
         self.belief = TypeBelief(config.us_types, prior, self.params.belief_half_life_days)
         self.ceiling = HARASS
         self.red_line_crossed = self.params.red_line_crossed
+        self.in_exchange = False  # the US has just struck Iranian forces for Iran's own strike
         self.urgency = 0.0
         self.rung = Rung.TALKS
         self.direct_strikes = 0
         self.truce_offers = 0
 
     def step(self) -> None:
-        """Dialogue urgency, a direct answer if Iranians were struck, the weekly review."""
+        """Dialogue urgency, a direct answer if Iranians were struck, the weekly review. Iran
+        striking back at a US strike that answered its own strike is a second round of direct
+        exchange between the states: open war (absorbing)."""
         model = self.model
         salient = model.dialogue_is_salient(self.params.dialogue_window_days)
         self.urgency = self.params.dialogue_boost if salient else 0.0
@@ -124,6 +127,9 @@ class Iran(Observer):
                 model.iranian_missile_strike()
                 self.direct_strikes += 1
                 self.rung = Rung.STATE_ON_STATE
+                if self.in_exchange:  # a second round of direct strikes between the states
+                    model.start_war()
+            self.in_exchange = False
         if (model.day - 1) % self.params.review_interval_days == 0:
             self.review()
 
@@ -453,7 +459,7 @@ class UnitedStates(mesa.Agent):
 
     def strike_iran(self, attack: Attack) -> None:
         """Answer an Iranian strike: open war if it killed Americans, else a strike on Iranian
-        forces (Iran's red line crossed again)."""
+        forces (Iran's red line crossed again, in a direct exchange: `Iran.step`)."""
         model = self.model
         attack.struck_iranians = True
         self.strikes_on_iranians += 1
@@ -462,6 +468,7 @@ class UnitedStates(mesa.Agent):
             self.rung = Rung.OPEN_WAR
             return
         model.iran.red_line_crossed = True
+        model.iran.in_exchange = True
         model.record_move("US", Move.AIR_STRIKE, "strikes Iranian forces")
         self.rung = max(self.rung, Rung.STRIKES_ON_IRANIANS)
 

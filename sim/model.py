@@ -477,7 +477,7 @@ class EscalationModel(mesa.Model):
     def start_war(self) -> None:
         """Open war between the US and Iran: the run stays at OPEN_WAR from here on."""
         self.war_day = self.day
-        self.note("US", "strikes Iran after Americans were killed by Iranian missiles: open war")
+        self.note("US and Iran", "direct exchange of strikes: open war")
 
     def truce_active(self) -> bool:
         """Whether a truce between Iran's proxies and the US holds today."""

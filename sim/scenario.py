@@ -172,7 +172,7 @@ class USParams(Strict):
     mission_half_size: Annotated[int, Field(ge=1, le=MAX_TROOPS)] = 1000
     attack_cost: NonNegative = 0.02
     death_cost: NonNegative = 0.2
-    host_demand_cost: NonNegative = 0.5
+    host_demand_cost: NonNegative = 0.1
     election_weight: NonNegative = 0.25
     election_window_days: Annotated[int, Field(ge=1, le=3650)] = 120
     pressure_half_life_days: Annotated[float, Field(gt=0.0, le=3650.0)] = 14.0
@@ -313,10 +313,10 @@ def _us_types() -> tuple[USType, ...]:
 
 #: Iran's prior over the US types on 1 June 2020: the record replayed (docs/model.md 7.2).
 JUNE2020_PRIOR = {
-    "never": 0.0002,
-    "proportionate": 0.1711,
-    "disproportionate": 0.7926,
-    "escalation_dominance": 0.036,
+    "never": 0.0003,
+    "proportionate": 0.1856,
+    "disproportionate": 0.7859,
+    "escalation_dominance": 0.0283,
 }
 
 

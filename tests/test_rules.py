@@ -335,7 +335,7 @@ def test_a_host_demand_and_the_election_raise_the_cost_of_presence():
     model = make_model()
     base = model.us.marginal_cost()
     model.government.demanded_withdrawal = True
-    assert model.us.marginal_cost() == pytest.approx(base + 0.5)
+    assert model.us.marginal_cost() == pytest.approx(base + 0.1)
     for _ in range(155):  # to 3 November 2020
         model.step()
     assert model.election_salience(120) == 1.0
@@ -554,3 +554,14 @@ def test_cached_plans_follow_a_threat_until_it_expires():
     assert threatened < before  # every type answers at least at its follow-through rate
     model.us.threat_until = model.day - 1  # expired, with nothing else changed
     assert group.plans()[LETHAL].inclusive == group.plan(LETHAL).inclusive == before
+
+
+def test_a_second_round_of_direct_strikes_is_open_war():
+    model = make_model(**{"us.policy": "escalation_dominance"})
+    strike = model.iranian_missile_strike()
+    strike.us_killed = 0
+    model.us.strike_iran(strike)  # the US answers Iran's strike on Iranian forces
+    assert model.iran.red_line_crossed and model.iran.in_exchange and not model.at_war
+    model.iran.decides_to_strike = lambda: True
+    model.step()  # Iran strikes back: the states exchange blows again
+    assert model.at_war and model.iran.direct_strikes == 1
