@@ -2,7 +2,8 @@
 
 `source_hash` covers every module that can change a run, a table, a figure or a report: all of
 ``sim/**/*.py`` except the modules listed in `NOT_OUTPUT_CODE` (the command-line wrapper, the
-browser view, benchmarks and the reproducibility tools themselves). A module that is added or
+browser view, benchmarks, the reproducibility tools themselves, and the modules that only word
+errors, place work on workers, handle signals or guard output folders). A module that is added or
 moved is covered without editing this file; one that cannot change any output is listed below.
 Paths are package-relative with ``/`` and line endings are normalised, so the hash is the same on
 every platform and checkout.
@@ -23,10 +24,16 @@ NOT_OUTPUT_CODE = (
     "__main__.py",
     "cli.py",
     "bench.py",
+    "bench_tables.py",
     "app.py",
     "viz/*",
     "provenance.py",
     "verify.py",
+    "errors.py",
+    "out_folder.py",
+    "pool.py",
+    "signals.py",
+    "text.py",
 )
 
 # Calibration file fields that change how it runs, not what it writes.
