@@ -23,7 +23,7 @@ MAX_NESTING = 32
 #: Top-level keys that only a file of one kind has (a calibration or experiment file has every
 #: one of its kind's, a scenario any of its), and the command that takes that kind.
 KIND_KEYS = {
-    "calibration": {"priors", "record", "checkpoints"},
+    "calibration": {"priors", "record", "statistics"},
     "experiment": {"design", "replicates"},
     "scenario": {
         "extends", "start_date", "record_until", "mechanisms", "sites", "militias", "events",

@@ -30,9 +30,10 @@ def calibration(priors: str) -> str:
     """A calibration file whose only problem lies in ``priors``."""
     return (
         f'name = "c"\nscenario = "{SCENARIOS / "october2019.toml"}"\nrecord = "r.csv"\nseed = 1\n'
-        'out = "o"\nresults = "r"\ncheckpoints = [2020-02-16]\njune_start = 2020-06-01\n'
+        'out = "o"\nresults = "r"\n'
+        '[statistics]\nperiods = [2020-02-16]\nbaghdad_sites = ["Baghdad airport"]\n'
         f'[priors."government.enforcement"]\n{priors}\n'
-        '[calibrated]\nbase = "b.toml"\npath = "p.toml"\n[forecast]\nstart = 2020-06-22\n'
+        '[calibrated]\nbase = "b.toml"\npath = "p.toml"\n[forecast]\ndate = 2020-06-22\n'
     )
 
 
