@@ -135,17 +135,21 @@ class Iran(Observer):
 
     def decides_to_strike(self) -> bool:
         """Answer a strike on Iranians with a missile strike: a coin flip (v1) or a logit choice
-        between absorbing it and striking, against the believed US answer."""
+        between absorbing it and striking, against the believed US answer (certain war when the
+        strike would be a second round of direct exchange)."""
         u = self.model.uniform()
         if self.model.mechanisms.iran_response == "coin_flip":
             return u < self.params.direct_response_prob
         params = self.params
         kill = self.model.missile_lethality()
-        cost = self.belief.expected(
-            kill * t.answer_deadly * params.war_cost
-            + (1.0 - kill) * t.answer_harassing * params.strike_cost
-            for t in self.belief.types
-        )
+        if self.in_exchange:  # striking back again would be a second round: open war
+            cost = params.war_cost
+        else:
+            cost = self.belief.expected(
+                kill * t.answer_deadly * params.war_cost
+                + (1.0 - kill) * t.answer_harassing * params.strike_cost
+                for t in self.belief.types
+            )
         return logit_choice(u, [0.0, params.response_value - cost], params.rationality) == 1
 
     def review(self) -> None:

@@ -545,7 +545,7 @@ def test_quoted_us_figures_are_the_codes(doc: str, day0: EscalationModel):
     accept = us.params.truce_accept_share * day0.initial_troops
     assert f"N* falls below {accept:,.0f} only when k exceeds " in text
     assert f"{1000.0 * us.mission_value / (accept + half):.2f}" in text
-    assert levels[2] < accept < levels[1]  # a demand on election day is what makes a truce
+    assert accept < levels[2] < levels[1]  # even a demand on election day leaves no truce
     attack = Attack(1, "Kata'ib Hezbollah", "rocket", "claimed", "Camp Taji", HARASS, 3, 0, 0,
                     Rung.HARASSING_FIRE, violation=True)  # fmt: skip
 

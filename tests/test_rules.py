@@ -565,3 +565,11 @@ def test_a_second_round_of_direct_strikes_is_open_war():
     model.iran.decides_to_strike = lambda: True
     model.step()  # Iran strikes back: the states exchange blows again
     assert model.at_war and model.iran.direct_strikes == 1
+
+
+def test_iran_weighs_certain_war_before_a_second_round():
+    model = make_model()
+    model.uniform = lambda: 0.5
+    assert model.iran.decides_to_strike()  # a first strike risks war only if it kills Americans
+    model.iran.in_exchange = True
+    assert not model.iran.decides_to_strike()  # a second round is war for certain
