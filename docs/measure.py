@@ -309,7 +309,7 @@ SWITCHES = {
 
 SENSITIVITY = {
     "militia_rules.rationality": (0.5, 1.5),
-    "militia_rules.mode_nest_scale": (0.25, 1.0),
+    "militia_rules.nest_dissimilarity": (0.25, 1.0),
     "militia_rules.harass_odds": (0.014, 0.056),
     "militia_rules.enforcement_fear": (3.0, 12.0),
     "militia_rules.loss_weight": (5.0, 20.0),

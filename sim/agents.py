@@ -300,7 +300,8 @@ class MilitiaGroup(Observer):
         ceiling = 0.0
         if level > model.iran.ceiling:
             ceiling = rules.ceiling_violation_cost * self.loyalty * (1.0 - self.autonomy)
-        scale = 1.0 / rules.rationality if model.flat_menu else rules.mode_nest_scale
+        dissimilarity = 1.0 if model.flat_menu else rules.nest_dissimilarity
+        scale = dissimilarity / rules.rationality  # theta: the nest's own utility scale
         answer_cost, loss = self.belief.answer_cost, rules.loss_weight
         options: list[tuple[str, str]] = []
         utilities: list[float] = []

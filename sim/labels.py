@@ -55,7 +55,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "rationality": "Militia rationality",
             "harass_odds": "Harassment odds",
             "lethal_odds": "Lethal-attack odds",
-            "mode_nest_scale": "Attack-mode nest scale",
+            "nest_dissimilarity": "Attack-mode nest dissimilarity",
             "pressure_value": "Value of pressure on US",
             "lethal_pressure": "Pressure weight of lethal attacks",
             "standing_value": "Value of standing",

@@ -97,7 +97,9 @@ class MilitiaRules(Strict):
     rationality: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0
     harass_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.028
     lethal_odds: Annotated[float, Field(gt=0.0, le=1.0)] = 0.002
-    mode_nest_scale: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+    # the (mode, claim) nest's log-sum coefficient at the level stage: 1 is a flat choice within
+    # the level; at most 1 for consistency with random-utility maximisation (Train 2009, ch. 4)
+    nest_dissimilarity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
     pressure_value: NonNegative = 1.0
     lethal_pressure: Annotated[float, Field(ge=1.0)] = 1.5
     standing_value: NonNegative = 0.2
@@ -379,7 +381,6 @@ class ScenarioConfig(Strict):
                 raise ValueError(f"{table}: duplicate name(s) {', '.join(duplicates)}")
         self._check_events()
         self._check_mechanisms()
-        self._check_choice()
         self._check_types()
         self._check_modes()
         self._check_posture()
@@ -403,15 +404,6 @@ class ScenarioConfig(Strict):
                     f"'announced' (a date before {known}) and 'source', or set record_until "
                     "to replay the record"
                 )
-
-    def _check_choice(self) -> None:
-        rules = self.militia_rules
-        if self.mechanisms.choice == "staged" and rules.rationality * rules.mode_nest_scale > 1.0:
-            raise ValueError(
-                "militia_rules.mode_nest_scale: rationality x mode_nest_scale must be at most 1 "
-                f"(here {rules.rationality * rules.mode_nest_scale:.3g}) for the nested logit to "
-                "be consistent with utility maximisation"
-            )
 
     def _check_mechanisms(self) -> None:
         switches = self.mechanisms

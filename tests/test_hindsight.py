@@ -78,7 +78,11 @@ def test_a_replayed_record_must_name_its_sources():
         ({"us": {"drawdown_target": 3000}}, "us.drawdown_target", "fixed_target"),
         ({"us": {"policy": "hawk"}}, "us.policy", "not a US type"),
         ({"iran": {"type_prior": {"hawk": 1.0}}}, "iran.type_prior", "unknown US type"),
-        ({"militia_rules": {"rationality": 3.0}}, "militia_rules.mode_nest_scale", "at most 1"),
+        (
+            {"militia_rules": {"nest_dissimilarity": 1.5}},
+            "militia_rules.nest_dissimilarity",
+            "less than or equal to 1",
+        ),
     ],
 )
 def test_unknown_or_inconsistent_switches_name_the_field(change, field, problem):

@@ -185,7 +185,7 @@ def test_the_within_level_choice_is_a_logit_on_the_nest_scale():
     group = model.militias[0]
     plan = group.plans()[HARASS]
     utilities = option_utilities(group, HARASS)
-    scale = model.rules.mode_nest_scale
+    scale = model.rules.nest_dissimilarity / model.rules.rationality
     assert plan.inclusive == pytest.approx(
         scale * math.log(sum(math.exp(u / scale) for u in utilities.values()))
     )

@@ -10,7 +10,7 @@ from conftest import EXPERIMENTS
 from SALib.analyze import morris as salib_morris
 
 from sim import screening
-from sim.experiment import load_experiment
+from sim.experiment import design_points, load_experiment
 from sim.scenario import apply_overrides, load_scenario
 
 LEVELS = 4
@@ -128,3 +128,12 @@ def test_screen_experiment_screens_every_field():
     assert len(experiment.spec.parameters) == len(screening.screened_fields(experiment.config))
     assert experiment.spec.design.kind == "morris"
     assert experiment.describe_parameters()[0]["name"].startswith("sites.")
+
+
+def test_every_point_of_the_screen_is_a_valid_scenario():
+    # fields are screened one range each, so no pair of them may be constrained jointly: every
+    # fourth point of the design (about 1,000) is checked, enough to hit every factor's moves
+    experiment = load_experiment(EXPERIMENTS / "screen.toml")
+    points, _ = design_points(experiment)
+    for point in points[::4]:
+        apply_overrides(experiment.config, point)  # raises if the point is not a valid scenario
