@@ -421,9 +421,10 @@ def report_markdown(data: dict[str, Any]) -> str:
         "bound.",
         "- Attacks on supply convoys (IEDs) are not in the record; the model's IED forecast is "
         "not checked against anything.",
-        "- The model has no change of government: the caretaker government's parameters stand "
-        "for the Kadhimi government from 7 May 2020 on. It has no embassy siege or leadership "
-        "strike; the US answers and Iran's strike are the model's own.",
+        "- The Kadhimi government takes office on 7 May 2020 as a scheduled change of the "
+        "government's parameters, set by hand in the fitted scenario, not fitted. The model has "
+        "no embassy siege or leadership strike; the US answers and Iran's strike are the "
+        "model's own.",
         "- Troop levels are not fitted: the record gives about 5,200 through early 2020 and no "
         "count for June. In the fitted histories the US draws down during the record (median "
         f"{forecast['troops_start']:,.0f} troops on {forecast['from']}), so the forecast's troop "
