@@ -63,15 +63,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check sim tests
 
 # Fit the model to the 2019-2020 record, check the fit (SBC, rolling-origin skill) and forecast
-# from 22 June 2020: results/validation/ and scenarios/june2020_calibrated.toml (7 minutes on 2
-# shared cores, 9 CPU-minutes). From scratch, so a changed model is never mixed with cached runs;
+# from 22 June 2020: results/validation/ and scenarios/june2020_calibrated.toml (about 5 minutes
+# on 2 cores). From scratch, so a changed model is never mixed with cached runs;
 # to resume an interrupted fit, run the `escalation calibrate` line by hand.
 validation: $(STAMP)
 	rm -rf out/calibrate_2020
 	$(BIN)/escalation calibrate experiments/calibrate_2020.toml
 
-# Regenerate results/ (about 25 minutes on 2 cores): the calibration (results/validation/ and
-# scenarios/june2020_calibrated.toml, about 7 minutes), then for each shipped experiment its
+# Regenerate results/ (about 12 minutes on 2 cores): the calibration (results/validation/ and
+# scenarios/june2020_calibrated.toml, about 5 minutes), then for each shipped experiment its
 # sweep's runs and manifest, its figures (PDF, PNG, caption, data), its exploratory analyses
 # (discover, compare, robust) and report.md; then results/SHA256SUMS over every file. The list of
 # steps lives in one place, sim/results_plan.py, which `make verify` runs too. From scratch, so
@@ -84,7 +84,7 @@ figures: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/escalation verify results
 
-# Runner benchmarks (about 6 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
+# Runner benchmarks (about 2 minutes on 2 cores): runs/s against mesa.batch_run, 1 -> 2 worker
 # speed-up, peak memory of 1,000 and 10,000 runs, time per simulated day, peak memory of the
 # exploratory analyses on 100,000-run tables. Figures in README.md.
 bench: $(STAMP)
