@@ -204,7 +204,8 @@ def analyses() -> Iterator[tuple[str, str, Callable[[Path], list[str | Path]]]]:
             "us_killed",
         ],
     )
-    yield "plot (Morris, 192 factors)", "Morris", lambda folder: ["plot", folder]
+    factors = len(screened_fields(ScenarioConfig()))
+    yield f"plot (Morris, {factors} factors)", "Morris", lambda folder: ["plot", folder]
 
 
 def load_code(path: Path) -> str:
