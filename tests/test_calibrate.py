@@ -331,7 +331,14 @@ def test_ctrl_c_stops_the_calibration_and_its_workers_cleanly(tmp_path):
     path = tiny_experiment(tmp_path / "fit", workers=2, prior_draws=200)
     runs = path.parent / "out" / "fit" / "generation_00" / "runs.parquet"
     command = [sys.executable, "-m", "sim", "calibrate", str(path)]
-    fit = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    fit = subprocess.Popen(
+        command,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell starts background jobs with Ctrl-C ignored, and the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while not list(runs.glob("part-*")):  # the workers are running
         assert fit.poll() is None and time.monotonic() < deadline
