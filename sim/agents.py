@@ -226,8 +226,8 @@ class MilitiaGroup(Observer):
         prior = [prior_weights.get(t.name, 0.0) for t in config.us_types]
         rules = config.militia_rules
         self.belief = TypeBelief(config.us_types, prior, rules.belief_half_life_days)
-        self.arms = {m: params.arms.get(m, mode.availability) for m, mode in model.modes.items()}
-        self.log_arms = {m: math.log(a) if a > 0.0 else None for m, a in self.arms.items()}
+        arms = {m: params.arms.get(m, mode.availability) for m, mode in model.modes.items()}
+        self.log_arms = {m: math.log(a) if a > 0.0 else None for m, a in arms.items()}
         self.base_log_odds = {
             HARASS: math.log(rules.harass_odds) + math.log(1.0 - params.restraint),
             LETHAL: math.log(rules.lethal_odds) + math.log(1.0 - params.restraint),
@@ -345,10 +345,9 @@ class MilitiaGroup(Observer):
     def credit(self, attack: Attack) -> None:
         """Standing from the group's own attack: what its claim lets its constituency credit,
         less the Iraqi casualties it caused."""
-        rules = self.model.rules
-        credit = {"claimed": 1.0, "front": rules.front_credit, "unclaimed": 0.0}[attack.claim]
-        weight = rules.lethal_pressure if attack.level == LETHAL else 1.0
-        self.standing += weight * self.model.modes[attack.mode].visibility * credit
+        model = self.model
+        rules = model.rules
+        self.standing += model.standing_gain(attack.level, attack.mode, attack.claim)
         self.standing = max(
             0.0, self.standing - rules.iraqi_casualty_cost * attack.iraqi_casualties
         )
@@ -513,8 +512,7 @@ class UnitedStates(mesa.Agent):
             self.rung = max(self.rung, Rung.SHOW_OF_FORCE)
             model.record_move("US", Move.SHOW_OF_FORCE, "deploys air defences (show of force)")
             model.touch()
-        if model.mechanisms.beliefs == "types":
-            model.observe_all(Observation("show_of_force", shown))
+        model.observe_all(Observation("show_of_force", shown))
 
     # --- posture -----------------------------------------------------------------------------
 
@@ -560,7 +558,7 @@ class UnitedStates(mesa.Agent):
             model.reinforce(min(self.params.reinforce_pace, goal - troops))
             self.rung = max(self.rung, Rung.SHOW_OF_FORCE)
             model.record_move("US", Move.REINFORCE, f"reinforces to {round(model.troops):,} troops")
-        if self.pressure >= 1.0 and model.mechanisms.beliefs == "types":
+        if self.pressure >= 1.0:
             model.observe_all(Observation("drawdown", reduced))
         if model.mechanisms.host_pressure:
             self.consider_host_pressure()

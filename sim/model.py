@@ -51,6 +51,7 @@ class TargetTable:
 
     names: list[str]
     weights: list[float]
+    defences: list[float]  # each target's defence (0 for convoys)
     lethality: dict[Rung, float]
     reach: float | None  # the targets' term in an attack's utility; None when there are none
     iraqi_cost: dict[Rung, float]  # expected Iraqi casualties, priced by iraqi_casualty_cost
@@ -79,8 +80,7 @@ class EscalationModel(mesa.Model):
         self.active_modes = ["rocket"] if self.mechanisms.modes == "rockets" else list(self.modes)
         self.flat_menu = self.mechanisms.choice == "flat"
         self.claim_credit = {"claimed": 1.0, "front": self.rules.front_credit, "unclaimed": 0.0}
-        self._gains = self._attack_gains()
-        self.claim_terms = self._claim_terms()
+        self.claim_terms = self._claim_terms(self._attack_gains())
         self.standing_total = 0.0
         self.sites: tuple[SiteParams, ...] = config.sites
         self.site_troops: dict[str, float] = {s.name: float(s.us_troops) for s in self.sites}
@@ -230,7 +230,7 @@ class EscalationModel(mesa.Model):
 
     def record_day(self) -> None:
         """Today's rungs, thresholds and record; stop at the horizon."""
-        self.system_rung = Rung.OPEN_WAR if self.at_war else max(self.actor_rungs().values())
+        self.system_rung = Rung.OPEN_WAR if self.at_war else max(a.rung for a in self.actors)
         self.max_rung = max(self.max_rung, self.system_rung)
         self.days_at_rung[self.system_rung] += 1
         self.check_troop_thresholds()
@@ -252,8 +252,6 @@ class EscalationModel(mesa.Model):
         for attack in self.attacks_today:
             if not attack.by_iran:
                 self.militia(attack.attacker).credit(attack)
-            if self.mechanisms.beliefs == "deadly_only" and not attack.us_killed:
-                continue
             observation = Observation(
                 "threat_test" if attack.violation else "answer",
                 attack.answered,
@@ -261,14 +259,23 @@ class EscalationModel(mesa.Model):
                 seen=1.0 if attack.violation else self.attack_attribution(attack),
                 iranians=attack.struck_iranians if attack.answered else None,
             )
+            if not self.observable(observation):
+                continue
             for observer in self.observers:
                 own = getattr(observer, "name", None) == attack.attacker
                 observer.observe(observation, weight if own else 1.0)
 
     def observe_all(self, observation: Observation) -> None:
         """Every observer sees one US move (or its absence)."""
+        if not self.observable(observation):
+            return
         for observer in self.observers:
             observer.observe(observation)
+
+    def observable(self, observation: Observation) -> bool:
+        """Whether observers learn from this evidence: under v1's ``deadly_only`` beliefs, only
+        from what followed an attack that killed Americans."""
+        return self.mechanisms.beliefs == "types" or observation.deadly
 
     # --- attacks -----------------------------------------------------------------------------
 
@@ -280,12 +287,6 @@ class EscalationModel(mesa.Model):
         """The attribution chance of an attack as observers judge it (1 for Iran's strikes)."""
         return 1.0 if attack.by_iran else self.attribution(self.modes[attack.mode], attack.claim)
 
-    def attack_gain(self, level: Rung, mode_name: str, claim: str) -> float:
-        """What an attack is worth to its group before costs: the pressure it puts on the US
-        (less when deniable) and the standing its claim earns, scaled by the mode's visibility
-        and, for a lethal attack, by ``lethal_pressure``."""
-        return self._gains[level, mode_name, claim]
-
     def standing_gain(self, level: Rung, mode_name: str, claim: str) -> float:
         """Standing a group's constituency credits it with for an attack."""
         rules = self.rules
@@ -293,6 +294,9 @@ class EscalationModel(mesa.Model):
         return weight * self.modes[mode_name].visibility * self.claim_credit[claim]
 
     def _attack_gains(self) -> dict[tuple[Rung, str, str], float]:
+        """What an attack is worth to its group before costs, by (level, mode, claim): the
+        pressure it puts on the US (less when deniable) and the standing its claim earns, scaled
+        by the mode's visibility and, for a lethal attack, by ``lethal_pressure``."""
         rules = self.rules
         visibility = {"claimed": 1.0, "front": rules.front_visibility,
                       "unclaimed": rules.unclaimed_visibility}  # fmt: skip
@@ -312,13 +316,13 @@ class EscalationModel(mesa.Model):
         return gains
 
     def _claim_terms(
-        self,
+        self, gains: dict[tuple[Rung, str, str], float]
     ) -> dict[Rung, list[tuple[str, list[tuple[tuple[str, str], float, float]]]]]:
         """For each level, each active mode with its (mode, claim) options, each option's gain
         and its attribution chance: the parts of an attack's utility that never change."""
         return {
             level: [
-                (name, [((name, c), self._gains[level, name, c], self.attribution(mode, c))
+                (name, [((name, c), gains[level, name, c], self.attribution(mode, c))
                         for c in CLAIMS])
                 for name, mode in self.modes.items() if name in self.active_modes
             ]
@@ -372,6 +376,7 @@ class EscalationModel(mesa.Model):
         return TargetTable(
             names=names,
             weights=weights,
+            defences=defences,
             lethality={
                 level: sum(
                     s * lethality(n, d, aim[level] * mode.us_kill_prob)
@@ -398,13 +403,13 @@ class EscalationModel(mesa.Model):
     def launch_attack(self, group: MilitiaGroup, level: Rung, mode_name: str, claim: str) -> Attack:
         """Carry out a group's attack: pick the target, the number of munitions, the casualties."""
         table = self.target_table(mode_name)
-        target = table.names[pick(self.uniform(), table.weights)]
+        chosen = pick(self.uniform(), table.weights)
+        target = table.names[chosen]
         mode = self.modes[mode_name]
         mean = mode.lethal_munitions if level == LETHAL else mode.harass_munitions
         munitions = 1 + int(self.rng.poisson(mean - 1.0))
-        site = None if target == CONVOYS else self.site(target)
         aim = 1.0 if level == LETHAL else self.rules.harass_aim
-        kill_prob = aim * mode.us_kill_prob * (1.0 - (self.defence(site) if site else 0.0))
+        kill_prob = aim * mode.us_kill_prob * (1.0 - table.defences[chosen])
         attack = self.resolve(group.name, mode_name, claim, target, level, munitions, kill_prob,
                               mode.iraqi_casualty_prob)  # fmt: skip
         attack.violation = self.us.threat_binding()
@@ -413,10 +418,10 @@ class EscalationModel(mesa.Model):
         self.record_move(group.name, ATTACK_MOVES.get(mode_name, Move.ROCKET_ATTACK),
                          f"{claim} {mode_name} attack ({munitions}) on {target}: "
                          f"{attack.us_killed} Americans killed")  # fmt: skip
-        if level > self.iran.ceiling and not self.truce_active():
-            self.iran.sanction(group)
         if self.truce_active():
             self.truce_violated(group)
+        elif level > self.iran.ceiling:
+            self.iran.sanction(group)
         return attack
 
     def resolve(
