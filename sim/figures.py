@@ -377,11 +377,13 @@ def write_panel(panel: Panel, folder: Path) -> list[Path]:
     return paths
 
 
-def rendered(figure: Figure, kind: str, metadata: dict) -> bytes:
+def rendered(figure: Figure, kind: str, metadata: dict, dpi: float | None = None) -> bytes:
     """A figure's file in memory: written to disk by us, a full disk is one clear error
-    (matplotlib's own writer trips over its clean-up and leaves its file open)."""
+    (matplotlib's own writer trips over its clean-up and leaves its file open). ``dpi``
+    overrides the style's ``savefig.dpi``."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=kind, metadata=metadata)
+    resolution = {} if dpi is None else {"dpi": dpi}
+    figure.savefig(buffer, format=kind, metadata=metadata, **resolution)
     return buffer.getvalue()
 
 

@@ -572,18 +572,20 @@ def scenario_json_schema() -> dict[str, Any]:
     return schema
 
 
+def _item_index(items: list[Any], head: str, path: str) -> int:
+    """The index of the list item named ``head``, else numbered ``head``; KeyError if none."""
+    index = next((i for i, item in enumerate(items) if item.get("name") == head), None)
+    if index is None and head.isdigit() and int(head) < len(items):
+        index = int(head)
+    if index is None:
+        raise KeyError(path)
+    return index
+
+
 def _set_path(data: Any, parts: list[str], value: Any, path: str) -> None:
     head, rest = parts[0], parts[1:]
     if isinstance(data, list):
-        if head == "*":
-            targets = list(range(len(data)))
-        else:
-            index = next((i for i, item in enumerate(data) if item.get("name") == head), None)
-            if index is None and head.isdigit() and int(head) < len(data):
-                index = int(head)
-            if index is None:
-                raise KeyError(path)
-            targets = [index]
+        targets = list(range(len(data))) if head == "*" else [_item_index(data, head, path)]
         for index in targets:
             if rest:
                 _set_path(data[index], rest, value, path)
@@ -626,3 +628,17 @@ def field_exists(path: str, config: ScenarioConfig | None = None) -> bool:
     except KeyError:
         return False
     return True
+
+
+def field_value(config: ScenarioConfig, path: str) -> Any:
+    """The value (JSON form) of the field a dotted path names in ``config``, list items by name
+    or index as in `apply_overrides` (not ``*``); KeyError if there is no such field."""
+    value: Any = config.model_dump(mode="json")
+    for part in path.split("."):
+        if isinstance(value, list):
+            value = value[_item_index(value, part, path)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(path)
+    return value

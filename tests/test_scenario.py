@@ -10,6 +10,7 @@ from sim.scenario import (
     ScenarioError,
     apply_overrides,
     field_exists,
+    field_value,
     load_scenario,
     scenario_json_schema,
 )
@@ -66,6 +67,15 @@ def test_override_of_unknown_field_names_the_path():
         apply_overrides(ScenarioConfig(), {"us.bogus": 1})
     assert field_exists("militias.*.restraint")
     assert not field_exists("militias.*.courage")
+
+
+def test_field_value_reads_list_items_by_name_or_index_and_plain_fields():
+    config = apply_overrides(ScenarioConfig(), {"militias.Kata'ib Hezbollah.restraint": 0.7})
+    assert field_value(config, "militias.Kata'ib Hezbollah.restraint") == 0.7
+    assert field_value(config, "militias.0.restraint") == 0.7
+    assert field_value(config, "us.policy") == "disproportionate"
+    with pytest.raises(KeyError):
+        field_value(config, "militias.Nobody.restraint")
 
 
 def test_published_json_schema_is_current():

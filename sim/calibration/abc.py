@@ -299,9 +299,9 @@ def run_abc(
     )
     log(describe(fit.posterior))
     while len(fit.generations) < settings.max_generations:
-        last = fit.posterior
-        if last.number > 0 and last.acceptance < settings.min_acceptance:
+        if converged(fit, settings):
             break
+        last = fit.posterior
         number = last.number + 1
         rng = np.random.default_rng(np.random.SeedSequence([seed, number, 1]))
         cov = kernel_covariance(last.theta, last.weights, priors)

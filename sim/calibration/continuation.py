@@ -31,6 +31,7 @@ from sim.calibration.forecast import (
 from sim.calibration.histories import FORECAST_COLUMNS, Batch, continue_batch, run_batch
 from sim.calibration.record import history_from_record, load_events
 from sim.calibration.skill import Forecast, Hawkes, baseline_forecasts
+from sim.calibration.spec import window_config
 from sim.errors import InputError
 from sim.io import atomic_write, atomic_write_json, atomic_write_text
 from sim.scenario import CalendarEvent, ScenarioConfig, validate_scenario
@@ -69,10 +70,7 @@ class FitInputs:
 
     def continued(self, end: date) -> ScenarioConfig:
         """The fitted scenario with the announced events, run to ``end``."""
-        data = self.config.model_dump(mode="python")
-        data["events"] = [*data["events"], *(e.model_dump() for e in self.events)]
-        data["horizon_days"] = (end - self.config.start_date).days
-        return validate_scenario(data, f"<{self.config.name} continued to {end}>")
+        return window_config(self.config, self.until, end, self.events)
 
     def save(self, results: Path) -> None:
         """Write ``fit.json`` and ``posterior.parquet`` into ``results``."""
@@ -125,13 +123,13 @@ class FitInputs:
 def continue_fit(
     fit: FitInputs,
     end: date,
-    config: ScenarioConfig,
     out: Path,
     executor: Executor | None = None,
     fitted: Batch | None = None,
 ) -> Batch:
-    """The final generation continued to ``end`` under ``config``; when the ``fitted`` runs are
-    given, every continued run is checked to repeat its fitted history."""
+    """The final generation continued to ``end`` (under `FitInputs.continued`); when the
+    ``fitted`` runs are given, every continued run is checked to repeat its fitted history."""
+    config = fit.continued(end)
     points = fit.points(end)
     if fitted is None:
         return run_batch(config, points, fit.replicates, fit.seed, out, executor, FORECAST_COLUMNS)
@@ -146,7 +144,7 @@ def record_daily(fit: FitInputs) -> np.ndarray:
 
 
 def forecasts(
-    fit: FitInputs, batch: Batch, first: date, days: int, seed: int
+    fit: FitInputs, batch: Batch, first: date, days: int
 ) -> tuple[dict[str, dict[str, Forecast]], Ensemble, Hawkes]:
     """The model's weekly forecasts by series and the baselines' of attacks on sites, over
     ``days`` days from ``first``; also the model's ensemble and the fitted Hawkes process."""
@@ -159,7 +157,7 @@ def forecasts(
         ens.weeks,
         fit.recent_weeks,
         fit.hawkes_paths,
-        seed,
+        fit.seed,
         gap=(first - fit.until).days - 1,
     )
     table.update({baseline.name: {"site attacks": baseline} for baseline in baselines})
@@ -188,8 +186,8 @@ def write_forecast(
         )
     first, end = when + timedelta(days=1), when + timedelta(days=days)
     log(f"forecast: continuing the fitted histories to {end}")
-    batch = continue_fit(fit, end, fit.continued(end), runs, executor, fitted)
-    by_forecaster, ens, hawkes = forecasts(fit, batch, first, days, fit.seed)
+    batch = continue_fit(fit, end, runs, executor, fitted)
+    by_forecaster, ens, hawkes = forecasts(fit, batch, first, days)
     weekly = weekly_table(by_forecaster, ens.week_starts())
     result = summary(ens) | {
         "from": when.isoformat(),

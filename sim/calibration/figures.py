@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.abc import Prior
-from sim.io import atomic_write
+from sim.figures import PNG_METADATA, rendered
+from sim.io import atomic_write_bytes
 
 if TYPE_CHECKING:
     from sim.calibration.sbc import SBCResult
 
-PNG = {"Software": None}  # no version stamp in the files
 BASELINE_STYLES = {"poisson_past": ":", "hawkes": "--"}
 
 
@@ -116,5 +116,5 @@ def plot_fan(weekly: pd.DataFrame, path: Path) -> None:
 def save(fig: plt.Figure, path: Path) -> None:
     """Write a figure as PNG without a version stamp, and close it."""
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, metadata=PNG))
+    atomic_write_bytes(path, rendered(fig, "png", PNG_METADATA, dpi=110))
     plt.close(fig)

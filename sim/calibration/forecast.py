@@ -16,6 +16,7 @@ from scipy.stats import norm
 from sim.calibration.abc import weighted_quantiles
 from sim.calibration.histories import Batch
 from sim.calibration.skill import Forecast
+from sim.calibration.skill import weekly as weekly_sums
 from sim.ladder import Rung
 
 #: Weekly series of the forecast: attacks on sites, and attacks by mode.
@@ -61,9 +62,7 @@ class Ensemble:
 
     def weekly(self, modes: tuple[str, ...]) -> np.ndarray:
         """Weekly attacks of ``modes``, one row per run."""
-        daily = sum(self.window(f"attacks:{mode}") for mode in modes)
-        weeks = self.weeks
-        return daily[:, : 7 * weeks].reshape(len(daily), weeks, 7).sum(axis=2)
+        return weekly_sums(sum(self.window(f"attacks:{mode}") for mode in modes), self.weeks)
 
     def forecast(self, modes: tuple[str, ...] = SERIES["site attacks"]) -> Forecast:
         return Forecast("model", members=self.weekly(modes), weights=self.weights)
@@ -96,13 +95,14 @@ def weekly_table(forecasts: dict[str, dict[str, Forecast]], weeks: list[date]) -
     for forecaster, by_series in forecasts.items():
         for series, forecast in by_series.items():
             quantiles = forecast.quantiles(QUANTILES)
+            mean = forecast.mean()
             for w, week in enumerate(weeks):
                 rows.append(
                     {
                         "forecaster": forecaster,
                         "series": series,
                         "week_start": week.isoformat(),
-                        "mean": round(float(forecast.mean()[w]), 4),
+                        "mean": round(float(mean[w]), 4),
                         **{
                             f"q{round(100 * q):02d}": float(quantiles[i, w])
                             for i, q in enumerate(QUANTILES)

@@ -16,7 +16,7 @@ import numpy as np
 from sim.calibration.abc import weighted_quantiles
 from sim.calibration.forecast import run_weights
 from sim.calibration.spec import Calibration, toml_location
-from sim.scenario import apply_overrides
+from sim.scenario import apply_overrides, field_value
 
 if TYPE_CHECKING:
     from sim.calibration.pipeline import FitResult
@@ -55,9 +55,8 @@ def calibrated_scenario(calibration: Calibration, main: "FitResult") -> tuple[st
     carried fields, and the particle."""
     particle = representative_particle(calibration, main)
     values = dict(particle["values"])
-    fit = calibration.fit_config.model_dump(mode="json")
     for field_path in calibration.spec.calibrated.carry:
-        values[field_path] = _field_value(fit, field_path)
+        values[field_path] = field_value(calibration.fit_config, field_path)
     apply_overrides(calibration.base_config, values, calibration.source)  # it must validate
     tables: dict[str, dict[str, Any]] = {}
     items: dict[tuple[str, str], dict[str, Any]] = {}
@@ -98,13 +97,6 @@ def calibrated_scenario(calibration: Calibration, main: "FitResult") -> tuple[st
         lines += ["", f"[{table}]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in keys.items()]
     return "\n".join(lines) + "\n", particle
-
-
-def _field_value(data: dict[str, Any], field_path: str) -> Any:
-    value: Any = data
-    for part in field_path.split("."):
-        value = value[part]
-    return value
 
 
 def _toml_value(value: Any) -> str:

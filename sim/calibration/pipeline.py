@@ -51,11 +51,6 @@ class FitResult:
     inputs: FitInputs
 
 
-def fit_seed(calibration: Calibration, index: int) -> int:
-    """Root seed of fit ``index`` (0: the main fit; 1, 2, ...: the rolling origins)."""
-    return int(np.random.SeedSequence([calibration.spec.seed, index]).generate_state(1)[0])
-
-
 def fit_record(
     calibration: Calibration,
     until: date,
@@ -69,16 +64,16 @@ def fit_record(
     observed = calibration.observed(until)
     config = window_config(calibration.fit_config, until)
     replicates = calibration.spec.abc.replicates
-    batches: dict[int, Batch] = {}
+    last: Batch | None = None  # the latest generation's runs
 
     def simulate(points: list[dict[str, Any]], number: int, seed: int) -> np.ndarray:
+        nonlocal last
         out = calibration.out / name / f"generation_{number:02d}"
-        batches.clear()
-        batches[number] = run_batch(config, points, replicates, seed, out, executor)
-        return statistics_array(batches[number].histories(statistics.baghdad_sites), statistics)
+        last = run_batch(config, points, replicates, seed, out, executor)
+        return statistics_array(last.histories(statistics.baghdad_sites), statistics)
 
     log(f"{name}: fitting {len(calibration.priors)} parameters to the record up to {until}")
-    seed = fit_seed(calibration, index)
+    seed = generation_seed(calibration.spec.seed, index)  # the fit's root seed
     abc = run_abc(simulate, calibration.priors, observed, calibration.settings, seed, log)
     posterior = abc.posterior
     windows = len(statistics.windows)
@@ -96,7 +91,7 @@ def fit_record(
         recent_weeks=calibration.spec.baselines.recent_weeks,
         hawkes_paths=calibration.spec.baselines.hawkes_paths,
     )
-    return FitResult(name, until, observed, abc, batches[posterior.number], inputs)
+    return FitResult(name, until, observed, abc, last, inputs)
 
 
 @dataclass(frozen=True)
@@ -122,19 +117,17 @@ def rolling_origin(
     fitted = fit_record(calibration, origin, index, executor, log)
     end = calibration.fit_end
     weeks = (end - origin).days // 7
-    config = window_config(calibration.fit_config, origin, end)
     out = calibration.out / fitted.name / "continuation"
-    batch = continue_fit(fitted.inputs, end, config, out, executor, fitted.last)
+    batch = continue_fit(fitted.inputs, end, out, executor, fitted.last)
     first = origin + timedelta(days=1)
-    by_forecaster, ens, hawkes = forecasts(
-        fitted.inputs, batch, first, 7 * weeks, fitted.inputs.seed
-    )
+    by_forecaster, ens, hawkes = forecasts(fitted.inputs, batch, first, 7 * weeks)
     history = history_from_record(calibration.events, calibration.fit_start, end)
     observed = weekly_counts(history.site_attacks, history.day(first), weeks)
     flat = {name: series["site attacks"] for name, series in by_forecaster.items()}
     rows, weekly = [], []
     for name, forecast in flat.items():
         q = forecast.quantiles([0.05, 0.25, 0.75, 0.95])
+        mean = forecast.mean()
         rows.append(
             {
                 "forecaster": name,
@@ -149,7 +142,7 @@ def rolling_origin(
                 "forecaster": name,
                 "week_start": week.isoformat(),
                 "observed": int(observed[w]),
-                "mean": float(forecast.mean()[w]),
+                "mean": float(mean[w]),
                 "q05": q[0, w],
                 "q25": q[1, w],
                 "q75": q[2, w],

@@ -80,6 +80,7 @@ def summarise(ranks: pd.DataFrame, priors: list[Prior], fit: Fit) -> pd.DataFram
         own = ranks[ranks["parameter"] == prior.path]
         counts = np.histogram(own["rank"], bins=BINS, range=(0.0, 1.0))[0]
         contraction = float(own["contraction"].mean())
+        p_value = float(chisquare(counts).pvalue)
         rows.append(
             {
                 "parameter": prior.path,
@@ -88,10 +89,10 @@ def summarise(ranks: pd.DataFrame, priors: list[Prior], fit: Fit) -> pd.DataFram
                     f"coverage_{round(100 * v)}": float(own[f"covered_{round(100 * v)}"].mean())
                     for v in LEVELS
                 },
-                "uniformity_p": float(chisquare(counts).pvalue),
+                "uniformity_p": p_value,
                 "contraction": contraction,
                 "projection_r2": float(fit.projection.r2[j]),
-                "ranks": rank_shape(float(chisquare(counts).pvalue), own),
+                "ranks": rank_shape(p_value, own),
                 "verdict": verdict(contraction),
             }
         )

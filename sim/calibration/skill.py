@@ -22,6 +22,8 @@ from scipy.signal import lfilter
 from scipy.special import expit, logit
 from scipy.stats import poisson
 
+from sim.calibration.abc import weighted_quantiles
+
 SMOOTHING = 1.0  # pseudo-members spread as a Poisson when an ensemble gives a log score
 
 
@@ -62,13 +64,9 @@ class Forecast:
         """Quantiles per week, shape (len(qs), weeks)."""
         if self.means is not None:
             return poisson.ppf(np.array(qs)[:, None], self.means[None, :])
-        order = np.argsort(self.members, axis=0, kind="stable")
         out = np.empty((len(qs), self.members.shape[1]))
         for week in range(self.members.shape[1]):
-            values = self.members[order[:, week], week]
-            cdf = np.cumsum(self.weights[order[:, week]]) / self.weights.sum()
-            for i, q in enumerate(qs):
-                out[i, week] = values[min(np.searchsorted(cdf, q), len(values) - 1)]
+            out[:, week] = weighted_quantiles(self.members[:, week], self.weights, qs)
         return out
 
     def mean(self) -> np.ndarray:

@@ -184,13 +184,14 @@ def window_config(
 ) -> ScenarioConfig:
     """``config`` knowing the record only up to ``until`` and run to ``end`` (default: ``until``):
     its events are those on or before ``until`` and those announced before it, plus ``extra``
-    (announced events, checked like any other)."""
+    (announced events, kept as given so that validation refuses one not known by ``until``)."""
     data = config.model_dump(mode="python")
-    data["events"] = [
-        e.model_dump()
-        for e in (*config.events, *extra)
+    known = [
+        e
+        for e in config.events
         if e.date <= until or (e.announced is not None and e.announced < until and e.source)
     ]
+    data["events"] = [e.model_dump() for e in (*known, *extra)]
     data["record_until"] = until
     data["horizon_days"] = ((end or until) - config.start_date).days
     return validate_scenario(data, f"<{config.name} known to {until}>")
