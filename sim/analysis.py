@@ -361,10 +361,9 @@ SOBOL_OUTCOMES = ("redline_crossed", "drawdown_day_restricted", "us_killed")
 
 def summary_values(runs: pd.DataFrame, name: str, horizon: int) -> np.ndarray:
     """A summary outcome of each run as floats (see `SUMMARY_SOURCES`)."""
-    values = runs[SUMMARY_SOURCES[name]].astype(float).to_numpy()
     if name == "drawdown_day_restricted":
-        return np.where(np.isnan(values), float(horizon), values)
-    return values
+        return drawdown_times(runs, horizon)[0]  # censored at the horizon
+    return runs[SUMMARY_SOURCES[name]].astype(float).to_numpy()
 
 
 # --- attack counts -------------------------------------------------------------------------------

@@ -24,11 +24,12 @@ from sim.explore_figures import (
     robust_panel,
     sobol_panel,
 )
-from sim.figures import STYLE, Panel, remove_stale, write_panel
-from sim.io import atomic_write_text
+from sim.figures import STYLE, Panel, remove_stale, write_csv, write_panel
+from sim.io import atomic_write, atomic_write_text
 from sim.labels import label
-from sim.report import markdown_table
+from sim.report import figure_link, markdown_table
 from sim.sweep_columns import SweepColumns, open_sweep
+from sim.sweep_folder import SOBOL_COLUMNS
 
 ANALYSES = "analyses"
 SECTION = "section.md"
@@ -172,14 +173,6 @@ def morris_report(folder: Path) -> str:
     return "\n".join(lines).rstrip() + "\n" + analysis_sections(folder)
 
 
-def figure_link(folder: Path, name: str, base: Path | None = None) -> list[str]:
-    """An image line for ``figures/<name>.png`` (or ``base/<name>.png``) if it was drawn."""
-    where = base or Path("figures")
-    if (folder / where / f"{name}.png").exists():
-        return [f"![{name}]({where.as_posix()}/{name}.png)", ""]
-    return []
-
-
 # --- Sobol' indices (for `escalation plot` and `report` of a sobol design) ----------------------
 
 
@@ -189,9 +182,7 @@ def sobol_results(
     """Indices, variance summaries and checks of each outcome of a Saltelli-layout table."""
     tables, summaries, checks = [], [], []
     for name in outcomes:
-        values = runs[["sobol_block", "sobol_param", "sobol_row"]].assign(
-            value=summary_values(runs, name, horizon)
-        )
+        values = runs[list(SOBOL_COLUMNS)].assign(value=summary_values(runs, name, horizon))
         table = sensitivity.sobol_table(values, parameters, "value", seed=BOOTSTRAP_SEED)
         table["outcome"] = name
         summary = sensitivity.variance_summary(values, parameters, "value", table)
@@ -411,9 +402,8 @@ def write_robust(
     regret = result.regret.copy()
     regret.columns = [world_name(column) for column in regret.columns]
     regret_path = target / "regret.csv"
-    regret.rename_axis("policy").reset_index().to_csv(
-        regret_path, index=False, float_format="%.6g", lineterminator="\n"
-    )
+    regret_table = regret.rename_axis("policy").reset_index()
+    atomic_write(regret_path, lambda tmp: write_csv(regret_table, tmp))
     section = robust_section(folder, target, result, outcome)
     return [*written, regret_path, write_section(target, section)]
 
@@ -512,7 +502,7 @@ def write_compare(
         panel = compare_panel(effects, reference, levers, caption, labels)
     written = write_panels([panel], target)
     found_path = target / "conclusions.csv"
-    found.to_csv(found_path, index=False, float_format="%.6g", lineterminator="\n")
+    atomic_write(found_path, lambda tmp: write_csv(found, tmp))
     section = compare_section(folder, target, found, orders, reference, paired)
     return [*written, found_path, write_section(target, section)]
 

@@ -17,7 +17,6 @@ from sim.figures import (
     SEQUENTIAL_MAP,
     Panel,
     level_colours,
-    number,
 )
 from sim.labels import label, level_label
 from sim.robust import RobustResult
@@ -330,11 +329,9 @@ def compare_panel(
             zip(variants, level_colours(len(variants)), strict=True)
         ):
             here = part[part["variant"] == variant].set_index("policy").loc[policies]
-            errors = np.clip(
-                [here["effect"] - here["effect_low"], here["effect_high"] - here["effect"]], 0, None
-            )
             axis.errorbar(
-                here["effect"], rows - 0.35 + step * (index + 0.5), xerr=errors, fmt="o", ms=3,
+                here["effect"], rows - 0.35 + step * (index + 0.5),
+                xerr=interval_errors(here, "effect"), fmt="o", ms=3,
                 color=colour, elinewidth=0.8, capsize=1.5, label=level_label(variant),
             )  # fmt: skip
         axis.axvline(0, color="#555555", lw=0.6)
@@ -353,7 +350,6 @@ __all__ = [
     "cart_panel",
     "compare_panel",
     "morris_panel",
-    "number",
     "prim_panel",
     "robust_panel",
     "sobol_panel",

@@ -28,11 +28,18 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def figure_link(sweep: SweepResults, name: str) -> list[str]:
-    """An image line for ``figures/<name>.png`` if `escalation plot` has drawn it."""
-    if (sweep.folder / "figures" / f"{name}.png").exists():
-        return [f"![{name}](figures/{name}.png)", ""]
+def figure_link(folder: Path, name: str, base: Path | None = None) -> list[str]:
+    """An image line for ``figures/<name>.png`` (or ``base/<name>.png``, both relative to
+    ``folder``) if it was drawn."""
+    where = base or Path("figures")
+    if (folder / where / f"{name}.png").exists():
+        return [f"![{name}]({where.as_posix()}/{name}.png)", ""]
     return []
+
+
+def sweep_figure(sweep: SweepResults, name: str, figures: bool) -> list[str]:
+    """`figure_link` for the sweep's figure ``name``, nothing unless ``figures``."""
+    return figure_link(sweep.folder, name) if figures else []
 
 
 def drawn_choices(folder: Path) -> dict[str, object] | None:
@@ -66,13 +73,13 @@ def header(sweep: SweepResults) -> list[str]:
     return lines
 
 
-def survival_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
+def survival_section(sweep: SweepResults, plan: FigurePlan, figures: bool) -> list[str]:
     """Median drawdown day per level, and the log-rank tests between levels."""
     curves = analysis.survival_curves(sweep.ok, plan.by, sweep.horizon, CONFIDENCE)
     lines = [
         "## Time to drawdown",
         "",
-        *figure_link(sweep, "survival"),
+        *sweep_figure(sweep, "survival", figures),
         f"Kaplan-Meier median drawdown day with its {CONFIDENCE:.0%} interval; runs without a "
         "drawdown are censored at the horizon (n.r. = not reached).",
         "",
@@ -91,14 +98,14 @@ def survival_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     return lines
 
 
-def fan_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
+def fan_section(sweep: SweepResults, plan: FigurePlan, figures: bool) -> list[str]:
     """The fan chart's quantiles at five days spread over the horizon."""
     table = analysis.fan_quantiles(sweep.series, sweep.ok, plan.by)
     days = sorted({round(sweep.horizon * share) for share in (0, 0.25, 0.5, 0.75, 1)})
     return [
         "## Escalation over time",
         "",
-        *figure_link(sweep, "fan"),
+        *sweep_figure(sweep, "fan", figures),
         f"Highest rung in the past {analysis.FAN_WINDOW_DAYS} days: quantiles over replicates.",
         "",
         markdown_table(table[table["day"].isin(days)]),
@@ -106,14 +113,14 @@ def fan_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     ]
 
 
-def heatmap_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
+def heatmap_section(sweep: SweepResults, plan: FigurePlan, figures: bool) -> list[str]:
     """Red-line probability and median drawdown day per cell of the two heat-map parameters."""
     x, y = plan.heat
     table = analysis.heatmap_table(sweep.ok, x, y, sweep.horizon)
     return [
         f"## Outcomes over {label(x.name)} and {label(y.name)}",
         "",
-        *figure_link(sweep, "heatmap"),
+        *sweep_figure(sweep, "heatmap", figures),
         f"Share of runs crossing the red line within the horizon and Kaplan-Meier median "
         f"drawdown day, per cell of `{x.name}` and `{y.name}`.",
         "",
@@ -122,7 +129,7 @@ def heatmap_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     ]
 
 
-def sobol_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
+def sobol_section(sweep: SweepResults, plan: FigurePlan, figures: bool) -> list[str]:
     """Sobol' indices with the seed noise removed, the noise shares and the checks."""
     from sim.exploration import sobol_report_lines  # it builds on this module
 
@@ -131,18 +138,18 @@ def sobol_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     return [
         "## Global sensitivity",
         "",
-        *figure_link(sweep, "sobol"),
+        *sweep_figure(sweep, "sobol", figures),
         *sobol_report_lines(sweep.ok, names, sweep.horizon, outcomes),
     ]
 
 
-def attacks_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
+def attacks_section(sweep: SweepResults, plan: FigurePlan, figures: bool) -> list[str]:
     """Mean attacks per run by site and by group."""
     table = analysis.attack_counts(sweep.ok, plan.by, CONFIDENCE)
     return [
         "## Attacks by site and by group",
         "",
-        *figure_link(sweep, "attacks"),
+        *sweep_figure(sweep, "attacks", figures),
         f"Mean attacks per run with {CONFIDENCE:.0%} Student-t intervals.",
         "",
         markdown_table(table),
@@ -150,8 +157,9 @@ def attacks_section(sweep: SweepResults, plan: FigurePlan) -> list[str]:
     ]
 
 
-def render_report(sweep: SweepResults, plan: FigurePlan) -> str:
-    """The whole report as Markdown."""
+def render_report(sweep: SweepResults, plan: FigurePlan, replot: str | None = None) -> str:
+    """The whole report as Markdown. Given ``replot`` (see `replot_note`), it embeds no figure
+    and that note follows the title."""
     sections = [
         (plan.survival, survival_section),
         (plan.fan, fan_section),
@@ -160,9 +168,11 @@ def render_report(sweep: SweepResults, plan: FigurePlan) -> str:
         (plan.attacks, attacks_section),
     ]
     lines = header(sweep)
+    if replot is not None:
+        lines[2:2] = [replot, ""]  # after the title and its blank line
     for fits, section in sections:
         if fits:
-            lines += section(sweep, plan)
+            lines += section(sweep, plan, replot is None)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -184,18 +194,12 @@ def write_report(folder: Path, by: str | None = None, heat: list[str] | None = N
         by, heat = drawn.get("by"), drawn.get("heat")
     sweep = analysis.load_results(folder)
     plan = analysis.plan_figures(sweep, by, heat)
-    text = render_report(sweep, plan)
+    replot = None
     if drawn is not None and drawn != plan_choices(plan):
-        text = without_figures(text, replot_note(folder, plan))
-    text += analysis_sections(folder)
+        replot = replot_note(folder, plan)
+    text = render_report(sweep, plan, replot) + analysis_sections(folder)
     atomic_write_text(path, text)
     return path
-
-
-def without_figures(text: str, note: str) -> str:
-    """The report without its image lines, and ``note`` after the title."""
-    lines = [line for line in text.split("\n\n") if not line.startswith("![")]
-    return "\n\n".join([lines[0], note, *lines[1:]])
 
 
 def replot_note(folder: Path, plan: FigurePlan) -> str:

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis import mean_interval
+
 CONFIDENCE = 0.95
 
 
@@ -48,11 +50,9 @@ def paired_effect(a: pd.Series, b: pd.Series, confidence: float = CONFIDENCE) ->
 
 def t_interval(values: np.ndarray, confidence: float) -> Effect:
     """The mean of ``values`` and its Student-t interval (the mean itself when it cannot vary)."""
-    mean = float(values.mean()) if len(values) else math.nan
-    if len(values) < 2 or values.std() == 0:
-        return Effect(mean, mean, mean, len(values))
-    half = stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * stats.sem(values)
-    return Effect(mean, mean - float(half), mean + float(half), len(values))
+    if not len(values):
+        return Effect(math.nan, math.nan, math.nan, 0)
+    return Effect(*mean_interval(values, confidence), len(values))
 
 
 def welch_effect(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> Effect:

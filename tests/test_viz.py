@@ -214,7 +214,9 @@ def test_shown_command_reproduces_the_model(cli, tmp_path):
     for _ in range(60):
         model.step()
     shown = model.datacollector.get_model_vars_dataframe()
-    words = shlex.split(chosen.command())
+    # The command the page shows, its line continuations (backslash-newline) removed as a
+    # shell removes them.
+    words = shlex.split(model.reproduce_command.replace("\\\n", ""))
     assert words[:2] == ["escalation", "run"]
     assert len([w for w in words if w == "--set"]) == 5  # every control was changed
     result = cli(*words[1:], "--out", tmp_path)
@@ -225,8 +227,9 @@ def test_shown_command_reproduces_the_model(cli, tmp_path):
 
 def test_default_controls_leave_the_scenario_unchanged():
     defaults = default_controls(SCENARIO)
-    assert defaults.overrides() == {}
-    assert defaults.command() == f"escalation run {SCENARIO} --seed 0"
+    assert defaults.overrides(load_scenario(SCENARIO)) == {}
+    assert defaults.command({}) == f"escalation run {SCENARIO} --seed 0"
+    assert BrowserModel.from_controls(defaults).reproduce_command == defaults.command({})
     assert defaults.same_restraint is False
     assert 0 <= defaults.restraint <= 1
     assert BrowserModel.from_controls(defaults).scenario.config == load_scenario(SCENARIO)

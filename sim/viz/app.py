@@ -91,7 +91,7 @@ def Status(model: BrowserModel):
         for line in headline(model):
             solara.Div(children=[line], classes=["escalation-headline"])
         solara.Text("Reproduce with:")
-        solara.Preformatted(model.controls.command(wrap=True), class_="escalation-command")
+        solara.Preformatted(model.reproduce_command, class_="escalation-command")
 
 
 def headline(model: BrowserModel) -> list[str]:

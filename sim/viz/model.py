@@ -73,10 +73,9 @@ class Controls:
     attribution: str
     seed: int
 
-    def overrides(self) -> dict[str, Any]:
-        """The `--set` overrides these controls apply: each value that differs from the
-        scenario file, and the common restraint when it is on."""
-        base = load_scenario(self.scenario_file)
+    def overrides(self, base: ScenarioConfig) -> dict[str, Any]:
+        """The `--set` overrides these controls apply: each value that differs from ``base``
+        (the scenario file, loaded), and the common restraint when it is on."""
         values = {
             path: getattr(self, control)
             for control, path in CONTROL_PATHS.items()
@@ -86,17 +85,12 @@ class Controls:
             values[RESTRAINT_PATH] = self.restraint
         return values
 
-    def config(self) -> ScenarioConfig:
-        """The scenario file with the overrides applied (raises `ScenarioError`)."""
-        return apply_overrides(load_scenario(self.scenario_file), self.overrides(), "browser view")
-
-    def command(self, wrap: bool = False) -> str:
-        """The `escalation run` command line that runs the same model (``wrap``: one `--set` a
-        line, with shell line continuations)."""
+    def command(self, overrides: dict[str, Any], wrap: bool = False) -> str:
+        """The `escalation run` command line that runs the same model, given the controls'
+        ``overrides`` (see `overrides`; ``wrap``: one `--set` a line, with shell line
+        continuations)."""
         parts = [shlex.join(["escalation", "run", self.scenario_file, "--seed", str(self.seed)])]
-        parts += [
-            shlex.join(["--set", f"{path}={value}"]) for path, value in self.overrides().items()
-        ]
+        parts += [shlex.join(["--set", f"{path}={value}"]) for path, value in overrides.items()]
         return (" \\\n    " if wrap else " ").join(parts)
 
 
@@ -146,7 +140,8 @@ class BrowserModel(EscalationModel):
     """`EscalationModel` built from the page's controls (keyword arguments, as Mesa's Reset passes).
 
     Besides the run's daily series (``datacollector``, as `escalation run` writes it) it keeps
-    the series only the page draws (``page_series``, see `page_reporters`).
+    the series only the page draws (``page_series``, see `page_reporters`), and the command
+    that reproduces it (``reproduce_command``), worked out once from the scenario file.
     """
 
     def __init__(
@@ -170,11 +165,15 @@ class BrowserModel(EscalationModel):
             attribution=attribution,
             seed=int(seed),
         )
-        config = controls.config()
+        base = load_scenario(scenario_file)  # read once: the page re-renders on every step
+        overrides = controls.overrides(base)
+        config = apply_overrides(base, overrides, "browser view")
         # Made before the model, whose constructor records day 0 (see `collect`).
         self.page_series = mesa.DataCollector(model_reporters=page_reporters(config))
         super().__init__(EscalationScenario(rng=controls.seed, config=config))
         self.controls = controls
+        #: The `escalation run` command that reproduces this model, as the page shows it.
+        self.reproduce_command = controls.command(overrides, wrap=True)
 
     @classmethod
     def from_controls(cls, controls: Controls) -> BrowserModel:
