@@ -87,12 +87,17 @@ def usage_problem(error: click_errors.UsageError) -> str:
 
 
 def os_problem(error: OSError) -> str:
-    """An operating-system error as one line naming the path."""
-    where = f"{error.filename}: " if error.filename else ""
-    line = f"{where}{error.strerror or error}"
+    """An operating-system error as one line naming the path, with advice if the disk is full."""
+    line = os_error_text(error)
     if error.errno in DISK_FULL:
         line += "; nothing is half-written: free some space and run the command again"
     return line
+
+
+def os_error_text(error: OSError) -> str:
+    """An operating-system error as one line naming the path, without advice."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
 
 
 def say(text: str) -> None:
@@ -113,6 +118,13 @@ def say_error(text: str) -> None:
 def say_note(text: str) -> None:
     """Print ``note: text`` to stderr as one line, control characters escaped."""
     typer.echo(f"note: {printable(text)}", err=True)
+
+
+def interrupted(interrupt: KeyboardInterrupt, then: str) -> typer.Exit:
+    """Say on stderr that a command was stopped (Ctrl-C or SIGTERM) and ``then``, what to do
+    next; return the exit to raise, with the interrupt's exit code."""
+    say_error(f"{stopped(interrupt)}; {then}")
+    return typer.Exit(code=exit_code(interrupt))
 
 
 def output_folder(value: str | None) -> Path | None:
@@ -293,16 +305,14 @@ def sweep(
     try:
         counts = sweep_experiment(loaded, folder, options)
     except KeyboardInterrupt as interrupt:
-        say_error(f"{stopped(interrupt)}; {kept(folder)}; {finish}")
-        raise typer.Exit(code=exit_code(interrupt)) from None
+        raise interrupted(interrupt, f"{kept(folder)}; {finish}") from None
     except WorkersKeepDying as error:
         say_error(f"{error}; {kept(folder)}; {finish}")
         raise typer.Exit(code=1) from None
     except OSError as error:
         if error.errno not in DISK_FULL:
             raise
-        say_error(f"{os_problem(error).split(';')[0]}; {kept(folder)}; free some space and "
-                  f"{finish}")  # fmt: skip
+        say_error(f"{os_error_text(error)}; {kept(folder)}; free some space and {finish}")
         raise typer.Exit(code=1) from None
     report_faults(counts, folder)
     done, ok, failed = counts["done"], counts["ok"], counts["error"]
@@ -352,8 +362,7 @@ def calibrate(
     try:
         run_calibration(experiment, workers=workers, log=say)
     except KeyboardInterrupt as interrupt:
-        say_error(f"{stopped(interrupt)}; the same command resumes the fit")
-        raise typer.Exit(code=exit_code(interrupt)) from None
+        raise interrupted(interrupt, "the same command resumes the fit") from None
 
 
 @app.command()
@@ -397,8 +406,7 @@ def forecast(
         with worker_pool(workers or os.cpu_count() or 1) as pool:
             write_forecast(fit, start, days, out, out / "runs", pool.executor, log=typer.echo)
     except KeyboardInterrupt as interrupt:
-        say_error(f"{stopped(interrupt)}; the same command resumes the forecast")
-        raise typer.Exit(code=exit_code(interrupt)) from None
+        raise interrupted(interrupt, "the same command resumes the forecast") from None
 
 
 ByOption = Annotated[

@@ -191,10 +191,15 @@ def dask_pool(address: str, workers: int) -> Iterator[WorkerPool]:
             dashboard_address=None,
         )
         with cluster, Client(cluster) as client:
-            yield WorkerPool(client.get_executor(), max(1, sum(client.nthreads().values())))
+            yield client_pool(client)
         return
     with dask_client(Client, address) as client:
-        yield WorkerPool(client.get_executor(), max(1, sum(client.nthreads().values())))
+        yield client_pool(client)
+
+
+def client_pool(client: Any) -> WorkerPool:
+    """The workers of a Dask client: its executor, running as many tasks as it has threads."""
+    return WorkerPool(client.get_executor(), max(1, sum(client.nthreads().values())))
 
 
 @contextmanager
@@ -227,9 +232,6 @@ class Faults:
     deaths: int = 0  # times a worker process died (and the pool was rebuilt)
     rerun: int = 0  # tasks run again because of it
     given_up: list[int] = field(default_factory=list)  # indices of tasks given up
-
-    def __bool__(self) -> bool:
-        return bool(self.deaths or self.given_up)
 
 
 class WorkersKeepDying(RuntimeError):

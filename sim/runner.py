@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -124,12 +125,14 @@ class SweepPlan:
     series: bool | list[str] = False
     info: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    # Cached in the instance dict (a frozen dataclass without slots allows it): a plan's points
+    # and extras are never changed once it is made, nor the lists these return.
+    @cached_property
     def parameters(self) -> list[str]:
         """Swept parameter names, in order of first appearance."""
         return list(dict.fromkeys(name for point in self.points for name in point))
 
-    @property
+    @cached_property
     def extra_names(self) -> list[str]:
         """Names of the per-point extra columns, in order of first appearance."""
         return list(dict.fromkeys(name for extra in self.extra for name in extra))
@@ -141,6 +144,7 @@ class SweepPlan:
     def run_id(self, point: int, replicate: int) -> int:
         return point * self.replicates + replicate
 
+    @cached_property
     def fingerprint(self) -> str:
         """Hash of what fixes each run's result (the replicate count aside)."""
         content = {
@@ -313,7 +317,7 @@ def check_folder(out: Path, plan: SweepPlan, options: RunOptions) -> None:
     if not manifest_path.is_file():
         raise SweepError(str(out), "", "holds sweep tables without a manifest; use another --out")
     other = sweep_folder.read_manifest(out)
-    if other.get("fingerprint") != plan.fingerprint():
+    if other.get("fingerprint") != plan.fingerprint:
         raise SweepError(
             str(manifest_path),
             "fingerprint",
@@ -366,7 +370,7 @@ def manifest(plan: SweepPlan, schema: TableSchema, counts: dict[str, int]) -> di
         "horizon_days": config.horizon_days,
         "outcomes": list(schema.outcome_columns),
         "series": list(schema.series_columns),
-        "fingerprint": plan.fingerprint(),
+        "fingerprint": plan.fingerprint,
         "source_sha256": source_hash(),
         "inputs_sha256": sweep_inputs_hash(
             config.model_dump_json(), plan.info.get("experiment_sha256")
@@ -639,7 +643,15 @@ def estimate(
     spec = experiment.spec
     points, replicates = design_size(spec), spec.replicates
     picks = sorted({int(i) for i in np.linspace(0, points * replicates - 1, timed_runs)})
-    sampled = design_sample(experiment, [run_id // replicates for run_id in picks])
+    indices = [run_id // replicates for run_id in picks]
+    # A grid's timed points are made alone; any other design is made whole (as `design_sample`
+    # makes it), once, for both the timed points and the check of an existing sweep in ``out``.
+    grid_alone = spec.design.kind == "grid" and not (spec.levers or spec.variants)
+    plan = None if grid_alone else experiment_plan(experiment)
+    if plan is None:
+        sampled = design_sample(experiment, indices)
+    else:
+        sampled = [plan.points[index] for index in indices]
     timed = SweepPlan(
         config=experiment.config,
         points=sampled,
@@ -659,7 +671,8 @@ def estimate(
     if out is not None:
         check_output_path(Path(out))
     if out is not None and is_sweep_folder(Path(out)):
-        plan = experiment_plan(experiment)
+        if plan is None:
+            plan = experiment_plan(experiment)
         check_folder(Path(out), plan, RunOptions(resume=True))
         done = int(sweep_folder.done_runs(Path(out), points, replicates).sum())
     runs = points * replicates - done

@@ -117,8 +117,8 @@ def read_parts(folder: Path, columns: list[str] | None = None) -> pa.Table | Non
 def resume_hint(out: Path) -> str:
     """The command that finishes the sweep in ``out``."""
     try:
-        experiment = json.loads(read_bounded(out / MANIFEST)).get("experiment_file")
-    except (OSError, ValueError, AttributeError):
+        experiment = read_manifest(out).get("experiment_file")
+    except SweepError:
         experiment = None
     return f"`escalation sweep {experiment or 'EXPERIMENT'} --out {out} --resume`"
 
@@ -163,10 +163,14 @@ def counts(out: Path, total: int) -> dict[str, int]:
     done = ok = 0
     for path in parts(out / RUNS).values():
         with suppress(DamagedPart):
-            statuses = read_part(path, ["status"])["status"]
-            done += len(statuses)
-            ok += pc.sum(pc.equal(statuses, "ok")).as_py() or 0
+            done, ok = count_statuses(read_part(path, ["status"]), done, ok)
     return {"total": total, "done": done, "ok": ok, "error": done - ok}
+
+
+def count_statuses(table: pa.Table, done: int, ok: int) -> tuple[int, int]:
+    """``done`` and ``ok`` plus the runs of a part's table, and those of them that are ok."""
+    statuses = table["status"]
+    return done + len(statuses), ok + (pc.sum(pc.equal(statuses, "ok")).as_py() or 0)
 
 
 def damaged_parts(out: Path) -> list[Path]:
@@ -250,19 +254,29 @@ def sweep_status(out: str | Path) -> dict[str, Any]:
     manifest = read_manifest(out)
     columns = ["run_id", "status", "error"]
     failed: list[dict[str, Any]] = []
+    done = ok = 0
     for path in parts(out / RUNS).values():
-        with suppress(DamagedPart):
-            runs = read_part(path, columns).to_pandas()
-            errors = runs[runs["status"] == "error"]
-            failed += [
-                {"run_id": int(r.run_id), "error": r.error.strip().splitlines()[-1]}
-                for r in errors.itertuples()
-            ]
-            failed = sorted(failed, key=lambda f: f["run_id"])[:5]
+        try:
+            table = read_part(path, columns)
+        except DamagedPart:  # its status column alone may still read: count it as `counts` does
+            with suppress(DamagedPart):
+                done, ok = count_statuses(read_part(path, ["status"]), done, ok)
+            continue
+        runs = table.to_pandas()
+        errors = runs[runs["status"] == "error"]
+        failed += [
+            {"run_id": int(r.run_id), "error": r.error.strip().splitlines()[-1]}
+            for r in errors.itertuples()
+        ]
+        failed = sorted(failed, key=lambda f: f["run_id"])[:5]
+        done, ok = count_statuses(table, done, ok)
     return {
         "name": manifest["name"],
         "experiment_file": manifest.get("experiment_file"),
-        **counts(out, manifest["counts"]["total"]),
+        "total": manifest["counts"]["total"],
+        "done": done,
+        "ok": ok,
+        "error": done - ok,
         "failed": failed,
         "damaged": [str(path) for path in damaged_parts(out)],
     }
